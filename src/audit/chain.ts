@@ -1,0 +1,44 @@
+/**
+ * The tamper-evident chain: every event's `hash` is
+ * `SHA-256(prev + canonical(event))` in lowercase hex, where `prev` is the previous event's hash
+ * (64 hex characters; `GENESIS` for the first event) and `canonical(event)` is the JSON of
+ * `{ at, data, seq, type }` with keys sorted at every depth, no whitespace, absent optional
+ * fields omitted, strings escaped as `JSON.stringify` does. Both are UTF-8.
+ *
+ * The Redis store computes the same link inside its Lua append (see `store/lua/lib.lua`).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** The `prev` of event 1. */
+export const GENESIS = "0".repeat(64);
+
+/**
+ * JSON with keys sorted at every depth and no whitespace; `undefined` fields are omitted.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: { d: null, c: "x" } }); // '{"a":{"c":"x","d":null},"b":1}'
+ * ```
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** The canonical text of one event, the part of it the chain hashes. */
+export function canonicalEvent(
+  event: { seq: number; type: string; at: string; data: unknown },
+): string {
+  return canonicalJson({ at: event.at, data: event.data, seq: event.seq, type: event.type });
+}
+
+/** `SHA-256(prev + canonical)` in lowercase hex. */
+export function linkHash(prev: string, canonical: string): string {
+  return createHash("sha256").update(prev + canonical, "utf8").digest("hex");
+}

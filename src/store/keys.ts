@@ -1,0 +1,26 @@
+/**
+ * Every Redis key the ledger uses, all under one prefix (`LEDGER_PREFIX`), so several ledgers
+ * (or mini-programs) share a database without mixing.
+ *
+ * @module
+ */
+
+/** Key names for a ledger under `prefix`. */
+export function ledgerKeys(prefix: string) {
+  return {
+    /** HASH seq, hash, at, seg: the log's head and its segment size. */
+    head: `${prefix}:head`,
+    /** STRING: the live projection version. */
+    projection: `${prefix}:proj`,
+    /** STRING counter handing out projection versions to rebuilds. */
+    projectionCounter: `${prefix}:projseq`,
+    /** STREAM: segment `n` of the log, events `n*seg+1 .. (n+1)*seg`. */
+    segment: (n: number) => `${prefix}:log:${n}`,
+    /** HASH formId -> credit: one user's credits in projection `version`. */
+    user: (version: string, openId: string) => `${prefix}:p${version}:u:${openId}`,
+    /** ZSET openId -> latest expiry: who may hold credits, in projection `version`. */
+    users: (version: string) => `${prefix}:p${version}:users`,
+    /** Pattern matching every key of projection `version`. */
+    projectionPattern: (version: string) => `${prefix}:p${version}:*`,
+  };
+}

@@ -1,0 +1,127 @@
+-- lib.lua: prepended to every script that appends to the log (see src/store/scripts.ts).
+--
+-- KEYS[1] <prefix>:head   HASH seq, hash, at, seg: the log's head and its segment size
+-- KEYS[2] <prefix>:proj   STRING the live projection version ("0" when absent)
+-- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] now as ISO-8601, ARGV[4] default segment size
+--
+-- append(type, data_json) adds one event to the current segment stream <prefix>:log:<n> with
+-- entry id "<seq>-0" and fields t (type), a (epoch ms), d (canonical data JSON), h (hash), where
+-- hash = SHA-256(prev_hash .. canonical event) as documented in src/audit/chain.ts.
+-- The head is written once, by save_head(), at the end of the script.
+
+local PREFIX = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local AT_ISO = ARGV[3]
+local GENESIS = string.rep('0', 64)
+local NO_EXPIRY_SCORE = 253402300799999 -- 9999-12-31, the users index score of a never-expiring credit
+
+local head = redis.call('HMGET', KEYS[1], 'seq', 'hash', 'seg')
+local head_seq = tonumber(head[1]) or 0
+local head_hash = head[2] or GENESIS
+local seg_size = tonumber(head[3]) or tonumber(ARGV[4])
+local appended = 0
+local proj_version = redis.call('GET', KEYS[2]) or '0'
+
+local function user_key(open_id)
+  return PREFIX .. ':p' .. proj_version .. ':u:' .. open_id
+end
+
+local function users_key()
+  return PREFIX .. ':p' .. proj_version .. ':users'
+end
+
+-- SHA-256 over a byte string, lowercase hex. Redis Lua has only SHA-1 built in.
+local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
+local ror, rshift, lshift, tobit, tohex = bit.ror, bit.rshift, bit.lshift, bit.tobit, bit.tohex
+local byte, char, srep = string.byte, string.char, string.rep
+local K = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+}
+local W = {}
+
+local function sha256(msg)
+  local len = #msg
+  local bits = len * 8
+  local pad = 64 - ((len + 9) % 64)
+  if pad == 64 then pad = 0 end
+  msg = msg .. '\128' .. srep('\0', pad) .. char(0, 0, 0, 0,
+    band(rshift(bits, 24), 255), band(rshift(bits, 16), 255), band(rshift(bits, 8), 255), band(bits, 255))
+  local h0, h1, h2, h3 = 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a
+  local h4, h5, h6, h7 = 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+  for i = 1, #msg, 64 do
+    for j = 0, 15 do
+      local b1, b2, b3, b4 = byte(msg, i + j * 4, i + j * 4 + 3)
+      W[j] = bor(lshift(b1, 24), lshift(b2, 16), lshift(b3, 8), b4)
+    end
+    for j = 16, 63 do
+      local w15, w2 = W[j - 15], W[j - 2]
+      W[j] = tobit(W[j - 16] + bxor(ror(w15, 7), ror(w15, 18), rshift(w15, 3)) + W[j - 7]
+        + bxor(ror(w2, 17), ror(w2, 19), rshift(w2, 10)))
+    end
+    local a, b, c, d, e, f, g, h = h0, h1, h2, h3, h4, h5, h6, h7
+    for j = 0, 63 do
+      local t1 = h + bxor(ror(e, 6), ror(e, 11), ror(e, 25)) + bxor(g, band(e, bxor(f, g))) + K[j + 1] + W[j]
+      local t2 = bxor(ror(a, 2), ror(a, 13), ror(a, 22)) + bor(band(a, b), band(c, bor(a, b)))
+      h = g; g = f; f = e; e = tobit(d + t1); d = c; c = b; b = a; a = tobit(t1 + t2)
+    end
+    h0 = tobit(h0 + a); h1 = tobit(h1 + b); h2 = tobit(h2 + c); h3 = tobit(h3 + d)
+    h4 = tobit(h4 + e); h5 = tobit(h5 + f); h6 = tobit(h6 + g); h7 = tobit(h7 + h)
+  end
+  return tohex(h0) .. tohex(h1) .. tohex(h2) .. tohex(h3) .. tohex(h4) .. tohex(h5) .. tohex(h6) .. tohex(h7)
+end
+
+-- A JSON string literal escaped exactly as JavaScript's JSON.stringify escapes it.
+local ESCAPES = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n',
+  ['\r'] = '\\r', ['\t'] = '\\t' }
+local function json_string(s)
+  local escaped = string.gsub(s, '[%z\1-\31"\\]', function(c)
+    return ESCAPES[c] or string.format('\\u%04x', byte(c))
+  end)
+  return '"' .. escaped .. '"'
+end
+
+-- Byte order, as JavaScript orders ASCII strings (Lua's < follows the server's locale).
+local function byte_less(x, y)
+  for i = 1, math.min(#x, #y) do
+    local p, q = byte(x, i), byte(y, i)
+    if p ~= q then return p < q end
+  end
+  return #x < #y
+end
+
+local function append(event_type, data_json)
+  local seq = head_seq + 1
+  local canonical = '{"at":"' .. AT_ISO .. '","data":' .. data_json .. ',"seq":' .. seq
+    .. ',"type":"' .. event_type .. '"}'
+  local hash = sha256(head_hash .. canonical)
+  local segment = math.floor((seq - 1) / seg_size)
+  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0',
+    't', event_type, 'a', ARGV[2], 'd', data_json, 'h', hash)
+  head_seq = seq
+  head_hash = hash
+  appended = appended + 1
+  return seq
+end
+
+local function save_head()
+  if appended > 0 then
+    redis.call('HSET', KEYS[1], 'seq', head_seq, 'hash', head_hash, 'at', ARGV[2], 'seg', seg_size)
+  end
+end
+
+-- A credit in a user's projection hash: "<expiresAt ms, 0 = never>|<uses left>|<f|p|s>|<templateId>"
+local function parse_credit(value)
+  local expires, uses, kind, template = string.match(value, '^(%d+)|(%d+)|(%a)|(.*)$')
+  return tonumber(expires), tonumber(uses), kind, template
+end
+
+local function credit_value(expires, uses, kind, template)
+  return expires .. '|' .. uses .. '|' .. kind .. '|' .. template
+end

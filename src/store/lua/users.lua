@@ -1,0 +1,8 @@
+-- users.lua: a ZSCAN page of the live projection's users index, read-only.
+-- KEYS[1] <prefix>:proj. ARGV[1] prefix, ARGV[2] cursor, ARGV[3] count.
+-- Returns { next cursor, member, score, member, score, ... }.
+local version = redis.call('GET', KEYS[1]) or '0'
+local page = redis.call('ZSCAN', ARGV[1] .. ':p' .. version .. ':users', ARGV[2], 'COUNT', ARGV[3])
+local out = { page[1] }
+for i = 1, #page[2] do out[#out + 1] = page[2][i] end
+return out

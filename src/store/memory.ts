@@ -1,0 +1,135 @@
+/**
+ * The embedded store: the log and projection in this process's memory. It is the default when
+ * no Redis is configured, and nothing in it survives a restart.
+ *
+ * Every method does its reads and writes without awaiting in between, so each one is atomic
+ * with respect to every other call, as a Lua script is in Redis.
+ *
+ * @module
+ */
+import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
+import { bySpendOrder, type Credit, isValid, matchesFilter, viewOf } from "../ledger/credits.ts";
+import type { CreditInput, CreditView } from "../ledger/credits.ts";
+import type { LedgerEvent, LogHead, StoredEvent } from "../ledger/events.ts";
+import { applyEvent, type ProjectionState } from "../ledger/projection.ts";
+import type {
+  CollectResult,
+  ConsumeRequest,
+  LedgerStore,
+  RebuildResult,
+  ReleaseRequest,
+  UserPage,
+} from "./store.ts";
+
+/** The in-memory ledger store. */
+export class MemoryStore implements LedgerStore {
+  readonly kind = "memory" as const;
+  #log: StoredEvent[] = [];
+  #projection: ProjectionState = new Map();
+
+  collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
+    const known = this.#projection.get(openId);
+    const result: CollectResult = { accepted: [], duplicates: [] };
+    const fresh = new Set<string>();
+    const events: LedgerEvent[] = [];
+    for (const credit of credits) {
+      if (known?.has(credit.formId) || fresh.has(credit.formId)) {
+        result.duplicates.push(credit.formId);
+        continue;
+      }
+      fresh.add(credit.formId);
+      result.accepted.push(credit.formId);
+      events.push({ type: "FormIdCollected", data: { openId, ...credit } });
+    }
+    this.#commit(events, now);
+    return Promise.resolve(result);
+  }
+
+  consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {
+    const credits = this.#projection.get(openId);
+    if (!credits) return Promise.resolve(null);
+    let best: Credit | null = null;
+    for (const credit of [...credits.values()]) {
+      if (credit.expiresAt !== null && credit.expiresAt <= now) {
+        credits.delete(credit.formId); // expired: no longer needed, not even for dedupe
+        continue;
+      }
+      if (!isValid(credit, now) || !matchesFilter(credit, request)) continue;
+      if (best === null || bySpendOrder(credit, best) < 0) best = credit;
+    }
+    if (best === null) return Promise.resolve(null);
+    const taken = { ...best, uses: best.uses - 1 };
+    this.#commit([{
+      type: "FormIdConsumed",
+      data: { openId, formId: best.formId, pushId: request.pushId },
+    }], now);
+    return Promise.resolve(taken);
+  }
+
+  release(openId: string, { credit, pushId }: ReleaseRequest, now: number): Promise<void> {
+    const { formId, kind, templateId, expiresAt } = credit;
+    this.#commit([{
+      type: "FormIdReleased",
+      data: { openId, formId, pushId, kind, templateId, expiresAt },
+    }], now);
+    return Promise.resolve();
+  }
+
+  append(events: LedgerEvent[], now: number): Promise<number[]> {
+    return Promise.resolve(this.#commit(events, now));
+  }
+
+  view(openId: string, now: number): Promise<CreditView> {
+    return Promise.resolve(viewOf(this.#projection.get(openId)?.values() ?? [], now));
+  }
+
+  users(cursor: string, count: number, now: number): Promise<UserPage> {
+    const all = [...this.#projection.entries()]
+      .filter(([, credits]) => [...credits.values()].some((c) => isValid(c, now)))
+      .map(([openId]) => openId)
+      .sort();
+    const start = Number(cursor);
+    const openIds = all.slice(start, start + count);
+    const next = start + count >= all.length ? "0" : String(start + count);
+    return Promise.resolve({ cursor: next, openIds });
+  }
+
+  readEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    return Promise.resolve(this.#log.slice(after, after + limit).map((e) => structuredClone(e)));
+  }
+
+  head(): Promise<LogHead> {
+    const last = this.#log.at(-1);
+    return Promise.resolve(
+      last ? { seq: last.seq, hash: last.hash, at: last.at } : { seq: 0, hash: GENESIS, at: null },
+    );
+  }
+
+  rebuild(_now: number): Promise<RebuildResult> {
+    const fresh: ProjectionState = new Map();
+    for (const event of this.#log) applyEvent(fresh, event);
+    this.#projection = fresh;
+    return Promise.resolve({ events: this.#log.length, users: fresh.size });
+  }
+
+  ping(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #commit(events: LedgerEvent[], now: number): number[] {
+    const at = new Date(now).toISOString();
+    return events.map((event) => {
+      const seq = this.#log.length + 1;
+      const prev = this.#log.at(-1)?.hash ?? GENESIS;
+      const hash = linkHash(prev, canonicalEvent({ seq, type: event.type, at, data: event.data }));
+      const stored = { ...structuredClone(event), id: `${seq}-0`, seq, at, prev, hash };
+      this.#log.push(stored as StoredEvent);
+      applyEvent(this.#projection, event);
+      return seq;
+    });
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The Redis store, through `@upstash/redis` (the client that runs on Deno Deploy). Every write
+ * is one Lua script call that appends its events and updates the projection atomically.
+ *
+ * @module
+ */
+import { Redis } from "@upstash/redis";
+import { canonicalJson, GENESIS } from "../audit/chain.ts";
+import type { Credit, CreditInput, CreditView } from "../ledger/credits.ts";
+import { viewOf } from "../ledger/credits.ts";
+import type { CreditKind, LedgerEvent, LogHead, StoredEvent } from "../ledger/events.ts";
+import { applyEvent, type ProjectionState } from "../ledger/projection.ts";
+import { ledgerKeys } from "./keys.ts";
+import { SCRIPTS } from "./scripts.ts";
+import type {
+  CollectResult,
+  ConsumeRequest,
+  LedgerStore,
+  RebuildResult,
+  ReleaseRequest,
+  UserPage,
+} from "./store.ts";
+
+/** Users index score of a credit that never expires (9999-12-31), as in lib.lua. */
+const NO_EXPIRY_SCORE = 253402300799999;
+const KIND_LETTER: Record<CreditKind, string> = { form: "f", prepay: "p", subscribe: "s" };
+const LETTER_KIND: Record<string, CreditKind> = { f: "form", p: "prepay", s: "subscribe" };
+/** Events per read-script call, and read calls in flight at once, while folding the log. */
+const PAGE = 5_000;
+const PAGES_IN_FLIGHT = 4;
+
+/** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT. */
+interface LuaScript {
+  exec(keys: string[], args: string[]): Promise<unknown>;
+}
+
+/** How to reach Redis and where the ledger lives in it. */
+export interface RedisStoreOptions {
+  url: string;
+  token: string;
+  prefix: string;
+  /** Events per log segment stream; only the first append of a new log decides it. */
+  segmentEvents: number;
+}
+
+/** Creates a Redis store with a client configured for the ledger (raw strings, no JSON parsing). */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  const redis = new Redis({
+    url: options.url,
+    token: options.token,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+  });
+  return new RedisStore(redis, options.prefix, options.segmentEvents);
+}
+
+/** The ledger store on Redis Streams and hashes. */
+export class RedisStore implements LedgerStore {
+  readonly kind = "redis" as const;
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #segmentEvents: number;
+  readonly #keys: ReturnType<typeof ledgerKeys>;
+  readonly #scripts: Record<keyof typeof SCRIPTS, LuaScript>;
+
+  constructor(redis: Redis, prefix: string, segmentEvents: number) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#segmentEvents = segmentEvents;
+    this.#keys = ledgerKeys(prefix);
+    this.#scripts = Object.fromEntries(
+      Object.entries(SCRIPTS).map(([name, src]) => [name, redis.createScript(src)]),
+    ) as unknown as Record<keyof typeof SCRIPTS, LuaScript>;
+  }
+
+  /** The underlying client, for tools that need raw access (benchmarks, audits). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
+    const args = credits.flatMap((credit) => [
+      credit.formId,
+      creditValue(credit),
+      canonicalJson({ openId, ...credit }),
+      String(credit.expiresAt ?? NO_EXPIRY_SCORE),
+    ]);
+    const seqs = await this.#write<number[]>("collect", now, [openId, ...args]);
+    const result: CollectResult = { accepted: [], duplicates: [] };
+    credits.forEach((credit, i) => {
+      (Number(seqs[i]) > 0 ? result.accepted : result.duplicates).push(credit.formId);
+    });
+    return result;
+  }
+
+  async consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {
+    const kinds = request.kinds ??
+      (request.templateId === undefined ? ["form", "prepay"] : ["form", "prepay", "subscribe"]);
+    const taken = await this.#write<[string, string] | null>("consume", now, [
+      openId,
+      request.templateId ?? "",
+      kinds.map((k) => KIND_LETTER[k]).join(""),
+      request.pushId,
+    ]);
+    if (!taken) return null;
+    const credit = parseCredit(taken[0], taken[1]);
+    return { ...credit, uses: credit.uses - 1 };
+  }
+
+  async release(openId: string, { credit, pushId }: ReleaseRequest, now: number): Promise<void> {
+    const { formId, kind, templateId, expiresAt } = credit;
+    await this.#write("release", now, [
+      openId,
+      formId,
+      creditValue({ ...credit, uses: 1 }),
+      canonicalJson({ openId, formId, pushId, kind, templateId, expiresAt }),
+      String(expiresAt ?? NO_EXPIRY_SCORE),
+    ]);
+  }
+
+  async append(events: LedgerEvent[], now: number): Promise<number[]> {
+    if (events.length === 0) return [];
+    const args = events.flatMap((e) => [e.type, canonicalJson(e.data)]);
+    const seqs = await this.#write<number[]>("append", now, args);
+    return seqs.map(Number);
+  }
+
+  async view(openId: string, now: number): Promise<CreditView> {
+    const flat = await this.#scripts.view.exec([this.#keys.projection], [this.#prefix, openId]);
+    return viewOf(parseCredits(flat as string[]), now);
+  }
+
+  async users(cursor: string, count: number, now: number): Promise<UserPage> {
+    const page = await this.#scripts.users.exec(
+      [this.#keys.projection],
+      [this.#prefix, cursor, String(count)],
+    ) as string[];
+    const openIds: string[] = [];
+    for (let i = 1; i < page.length; i += 2) {
+      if (Number(page[i + 1]) > now) openIds.push(page[i]);
+    }
+    return { cursor: String(page[0]), openIds };
+  }
+
+  async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    const flat = await this.#scripts.read.exec(
+      [this.#keys.head],
+      [this.#prefix, String(after), String(limit)],
+    ) as string[];
+    const events: StoredEvent[] = [];
+    let prev = flat[0] || GENESIS;
+    for (let i = 1; i < flat.length; i += 5) {
+      const id = flat[i];
+      const hash = flat[i + 4];
+      events.push({
+        id,
+        seq: Number(id.slice(0, id.indexOf("-"))),
+        type: flat[i + 1],
+        at: new Date(Number(flat[i + 2])).toISOString(),
+        data: JSON.parse(flat[i + 3]),
+        prev,
+        hash,
+      } as StoredEvent);
+      prev = hash;
+    }
+    return events;
+  }
+
+  async head(): Promise<LogHead> {
+    // Without automatic deserialization the client hands HMGET back as a plain array.
+    const reply = await this.#redis.hmget(this.#keys.head, "seq", "hash", "at") as unknown;
+    const [seq, hash, at] = (reply ?? [null, null, null]) as (string | null)[];
+    return {
+      seq: Number(seq ?? 0),
+      hash: hash ?? GENESIS,
+      at: at ? new Date(Number(at)).toISOString() : null,
+    };
+  }
+
+  async rebuild(now: number): Promise<RebuildResult> {
+    const version = String(await this.#redis.incr(this.#keys.projectionCounter));
+    const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
+    const state: ProjectionState = new Map();
+    let covered = await this.#fold(state, 0, (await this.head()).seq);
+    await this.#writeUsers(version, state, state.keys(), now);
+    for (;;) {
+      const moved = Number(
+        await this.#scripts.swap.exec(
+          [this.#keys.head, this.#keys.projection],
+          [String(covered), version],
+        ),
+      );
+      if (moved === 0) break;
+      // The log grew while we rebuilt: fold the rest and rewrite the users it touched.
+      const touched = new Set<string>();
+      covered = await this.#fold(state, covered, moved, touched);
+      await this.#writeUsers(version, state, touched, now);
+    }
+    await this.#dropProjection(old);
+    return { events: covered, users: state.size };
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.#redis.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Runs a writing script; every one starts with the arguments lib.lua expects. */
+  #write<T>(script: "collect" | "consume" | "release" | "append", now: number, args: string[]) {
+    return this.#scripts[script].exec(
+      [this.#keys.head, this.#keys.projection],
+      [
+        this.#prefix,
+        String(now),
+        new Date(now).toISOString(),
+        String(this.#segmentEvents),
+        ...args,
+      ],
+    ) as Promise<T>;
+  }
+
+  /** Folds events `after+1 .. to` into `state`, several pages in flight; returns the last seq. */
+  async #fold(state: ProjectionState, after: number, to: number, touched?: Set<string>) {
+    let next = after;
+    while (next < to) {
+      const starts: number[] = [];
+      for (let s = next; s < to && starts.length < PAGES_IN_FLIGHT; s += PAGE) starts.push(s);
+      const pages = await Promise.all(
+        starts.map((s) => this.readEvents(s, Math.min(PAGE, to - s))),
+      );
+      for (const page of pages) {
+        for (const event of page) {
+          if (event.seq !== next + 1) throw new Error(`log gap: expected seq ${next + 1}`);
+          applyEvent(state, event);
+          touched?.add((event.data as { openId: string }).openId);
+          next = event.seq;
+        }
+      }
+      if (pages.every((p) => p.length === 0)) throw new Error(`log ends at ${next}, head ${to}`);
+    }
+    return next;
+  }
+
+  /** Writes the given users of `state` into projection `version`, replacing what was there. */
+  async #writeUsers(version: string, state: ProjectionState, openIds: Iterable<string>, now: number) {
+    let pipeline = this.#redis.pipeline();
+    let queued = 0;
+    for (const openId of openIds) {
+      const key = this.#keys.user(version, openId);
+      pipeline.del(key);
+      const fields: Record<string, string> = {};
+      let best = 0;
+      for (const credit of state.get(openId)?.values() ?? []) {
+        if (credit.expiresAt !== null && credit.expiresAt <= now) continue;
+        fields[credit.formId] = creditValue(credit);
+        best = Math.max(best, credit.expiresAt ?? NO_EXPIRY_SCORE);
+      }
+      if (best > 0) {
+        pipeline.hset(key, fields);
+        pipeline.zadd(this.#keys.users(version), { score: best, member: openId });
+      } else {
+        pipeline.zrem(this.#keys.users(version), openId);
+      }
+      if (++queued >= 300) {
+        await pipeline.exec();
+        pipeline = this.#redis.pipeline();
+        queued = 0;
+      }
+    }
+    if (queued > 0) await pipeline.exec();
+  }
+
+  /** Unlinks every key of an old projection version (projection keys, never the log). */
+  async #dropProjection(version: string) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.#redis.scan(cursor, {
+        match: this.#keys.projectionPattern(version),
+        count: 1000,
+      });
+      if (keys.length > 0) await this.#redis.unlink(...keys);
+      cursor = String(next);
+    } while (cursor !== "0");
+  }
+}
+
+function creditValue(credit: Credit): string {
+  return `${credit.expiresAt ?? 0}|${credit.uses}|${KIND_LETTER[credit.kind]}|${
+    credit.templateId ?? ""
+  }`;
+}
+
+function parseCredit(formId: string, value: string): Credit {
+  const [expires, uses, letter, ...template] = value.split("|");
+  const templateId = template.join("|");
+  return {
+    formId,
+    kind: LETTER_KIND[letter],
+    ...(templateId ? { templateId } : {}),
+    uses: Number(uses),
+    expiresAt: Number(expires) === 0 ? null : Number(expires),
+  };
+}
+
+function parseCredits(flat: string[]): Credit[] {
+  const credits: Credit[] = [];
+  for (let i = 0; i < flat.length; i += 2) credits.push(parseCredit(flat[i], flat[i + 1]));
+  return credits;
+}

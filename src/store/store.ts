@@ -1,0 +1,71 @@
+/**
+ * The one interface every ledger store implements. A store is defined by the contract suite in
+ * `tests/contract/`: the memory store behaves exactly like the Redis store, atomicity included.
+ *
+ * Each write method is one atomic step: its events are appended to the log and the projection
+ * is updated together, or nothing happens.
+ *
+ * @module
+ */
+import type { Credit, CreditFilter, CreditInput, CreditView } from "../ledger/credits.ts";
+import type { LedgerEvent, LogHead, StoredEvent } from "../ledger/events.ts";
+
+/** What `collect` did with each credit of the batch. */
+export interface CollectResult {
+  accepted: string[];
+  duplicates: string[];
+}
+
+/** A consumption: which credits qualify, and the push the use is taken for. */
+export interface ConsumeRequest extends CreditFilter {
+  pushId: string;
+}
+
+/** A use given back to a user: the credit as `consume` returned it and the push that took it. */
+export interface ReleaseRequest {
+  credit: Credit;
+  pushId: string;
+}
+
+/** A page of users who may hold valid credits; `cursor` is "0" when the listing is done. */
+export interface UserPage {
+  cursor: string;
+  openIds: string[];
+}
+
+/** The result of a projection rebuild. */
+export interface RebuildResult {
+  events: number;
+  users: number;
+}
+
+/** The ledger store: an append-only event log and the per-user projection folded from it. */
+export interface LedgerStore {
+  /** "memory" or "redis", for health reports. */
+  readonly kind: "memory" | "redis";
+  /** Appends one `FormIdCollected` per new credit and adds it to the user's view. */
+  collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult>;
+  /**
+   * Takes one use of the valid credit that expires soonest and returns it with the uses it has
+   * left; `null` when none qualifies.
+   */
+  consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null>;
+  /** Gives one use back (`FormIdReleased`). */
+  release(openId: string, request: ReleaseRequest, now: number): Promise<void>;
+  /** Appends events that do not change the projection (push audit events). */
+  append(events: LedgerEvent[], now: number): Promise<number[]>;
+  /** The user's valid credits at `now`. */
+  view(openId: string, now: number): Promise<CreditView>;
+  /** Users that may hold credits valid at `now`, in pages. */
+  users(cursor: string, count: number, now: number): Promise<UserPage>;
+  /** Up to `limit` events with `seq > after`, in order. */
+  readEvents(after: number, limit: number): Promise<StoredEvent[]>;
+  /** The last event's seq and hash (`seq` 0 on an empty log). */
+  head(): Promise<LogHead>;
+  /** Replays the whole log into a fresh projection and swaps it in. */
+  rebuild(now: number): Promise<RebuildResult>;
+  /** Whether the backing store answers. */
+  ping(): Promise<boolean>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

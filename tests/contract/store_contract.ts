@@ -1,0 +1,307 @@
+/**
+ * The one contract every ledger store passes. A store is defined by this suite, not by its first
+ * implementation: the memory store must behave exactly like Redis, atomicity included.
+ */
+import assert from "node:assert/strict";
+import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
+import type { CreditInput } from "../../src/ledger/credits.ts";
+import type { StoredEvent } from "../../src/ledger/events.ts";
+import type { LedgerStore } from "../../src/store/store.ts";
+
+/** Builds a fresh, empty store; calling it twice with the same `shareWith` gives two instances
+ * (two clients) over the same ledger, as two service instances would be. */
+export type StoreFactory = (
+  options: { segmentEvents: number; shareWith?: LedgerStore },
+) => Promise<LedgerStore>;
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function form(formId: string, expiresAt = T0 + 7 * DAY): CreditInput {
+  return { formId, kind: "form", uses: 1, expiresAt };
+}
+
+/** Reads the whole log in pages of `pageSize`. */
+export async function readAll(store: LedgerStore, pageSize = 1000): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  for (;;) {
+    const page = await store.readEvents(all.length, pageSize);
+    if (page.length === 0) return all;
+    all.push(...page);
+  }
+}
+
+/** Every user's view at `now`, keyed by openId, for projection comparisons. */
+async function snapshot(store: LedgerStore, openIds: string[], now: number) {
+  const views: Record<string, unknown> = {};
+  for (const openId of [...openIds].sort()) views[openId] = await store.view(openId, now);
+  return views;
+}
+
+/** Registers the contract tests for one store implementation. */
+export function storeContract(name: string, factory: StoreFactory): void {
+  const test = (title: string, fn: (t: Deno.TestContext) => Promise<void>) =>
+    Deno.test({ name: `${name} store: ${title}`, fn });
+
+  test("collect accepts new credits and reports duplicates", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const first = await store.collect("alice", [form("f1"), form("f2"), form("f1")], T0);
+    assert.deepEqual(first, { accepted: ["f1", "f2"], duplicates: ["f1"] });
+    const again = await store.collect("alice", [form("f2"), form("f3")], T0);
+    assert.deepEqual(again, { accepted: ["f3"], duplicates: ["f2"] });
+    const view = await store.view("alice", T0);
+    assert.equal(view.valid, 3);
+    assert.deepEqual(view.credits.map((c) => c.formId), ["f1", "f2", "f3"]);
+    assert.equal((await store.head()).seq, 3);
+    const other = await store.collect("bob", [form("f1")], T0);
+    assert.deepEqual(other.accepted, ["f1"], "dedupe is per user");
+    await store.close();
+  });
+
+  test("a consumed credit stays a duplicate until it expires", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [form("f1")], T0);
+    assert.ok(await store.consume("alice", { pushId: "p1" }, T0));
+    const retry = await store.collect("alice", [form("f1")], T0 + HOUR);
+    assert.deepEqual(retry.duplicates, ["f1"]);
+    assert.equal((await store.view("alice", T0 + HOUR)).valid, 0);
+    await store.close();
+  });
+
+  test("consume takes the credit that expires soonest and never an expired one", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [
+      form("late", T0 + 5 * DAY),
+      form("soon", T0 + 2 * HOUR),
+      form("gone", T0 + HOUR),
+    ], T0);
+    const now = T0 + HOUR; // "gone" expires exactly now: no longer valid
+    const first = await store.consume("alice", { pushId: "p1" }, now);
+    assert.equal(first?.formId, "soon");
+    assert.equal(first?.uses, 0);
+    const second = await store.consume("alice", { pushId: "p2" }, now);
+    assert.equal(second?.formId, "late");
+    assert.equal(await store.consume("alice", { pushId: "p3" }, now), null);
+    assert.equal(await store.consume("nobody", { pushId: "p4" }, now), null);
+    assert.equal((await store.view("alice", now)).valid, 0);
+    const consumed = (await readAll(store)).filter((e) => e.type === "FormIdConsumed");
+    assert.deepEqual(consumed.map((e) => e.data), [
+      { openId: "alice", formId: "soon", pushId: "p1" },
+      { openId: "alice", formId: "late", pushId: "p2" },
+    ]);
+    await store.close();
+  });
+
+  test("view reports valid credits, sends and the next expiry", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [
+      form("a", T0 + 3 * HOUR),
+      { formId: "pay", kind: "prepay", uses: 3, expiresAt: T0 + 2 * HOUR },
+      { formId: "s1", kind: "subscribe", templateId: "TPL", uses: 1, expiresAt: null },
+    ], T0);
+    const view = await store.view("alice", T0);
+    assert.equal(view.valid, 3);
+    assert.equal(view.sends, 5);
+    assert.equal(view.nextExpiry, T0 + 2 * HOUR);
+    assert.deepEqual(view.credits.map((c) => c.formId), ["pay", "a", "s1"]);
+    assert.equal(view.credits[2].templateId, "TPL");
+    const later = await store.view("alice", T0 + 4 * HOUR);
+    assert.deepEqual(later.credits.map((c) => c.formId), ["s1"]);
+    assert.equal(later.nextExpiry, null);
+    await store.close();
+  });
+
+  test("a prepay credit gives exactly three sends", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [{
+      formId: "wx_prepay",
+      kind: "prepay",
+      uses: 3,
+      expiresAt: T0 + DAY,
+    }], T0);
+    const uses = [];
+    for (let i = 0; i < 4; i++) uses.push(await store.consume("alice", { pushId: `p${i}` }, T0));
+    assert.deepEqual(uses.map((c) => c?.uses ?? null), [2, 1, 0, null]);
+    assert.ok(uses.slice(0, 3).every((c) => c?.formId === "wx_prepay"));
+    await store.close();
+  });
+
+  test("a subscribe credit is spent only for its own template", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [
+      { formId: "s-a", kind: "subscribe", templateId: "TPL_A", uses: 1, expiresAt: null },
+      { formId: "s-b", kind: "subscribe", templateId: "TPL_B", uses: 1, expiresAt: null },
+    ], T0);
+    assert.equal(await store.consume("alice", { pushId: "p0" }, T0), null, "no template: none");
+    const subscribeOnly = { templateId: "TPL_C", kinds: ["subscribe" as const] };
+    assert.equal(await store.consume("alice", { ...subscribeOnly, pushId: "p1" }, T0), null);
+    const b = await store.consume("alice", { templateId: "TPL_B", pushId: "p2" }, T0 + 30 * DAY);
+    assert.equal(b?.formId, "s-b", "subscribe credits do not expire");
+    assert.equal(await store.consume("alice", { templateId: "TPL_B", pushId: "p3" }, T0), null);
+    const view = await store.view("alice", T0);
+    assert.deepEqual(view.credits.map((c) => c.formId), ["s-a"]);
+    await store.close();
+  });
+
+  test("kinds filter: a template push may use form and prepay credits, not subscribe", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [
+      { formId: "s", kind: "subscribe", templateId: "T", uses: 1, expiresAt: T0 + HOUR },
+      form("f", T0 + DAY),
+    ], T0);
+    const c = await store.consume("alice", {
+      templateId: "T",
+      kinds: ["form", "prepay"],
+      pushId: "p",
+    }, T0);
+    assert.equal(c?.formId, "f");
+    await store.close();
+  });
+
+  test("release gives a use back, even after the last use was taken", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("alice", [
+      form("f"),
+      { formId: "s", kind: "subscribe", templateId: "T", uses: 1, expiresAt: null },
+    ], T0);
+    const f = await store.consume("alice", { pushId: "p1" }, T0);
+    const s = await store.consume("alice", { templateId: "T", kinds: ["subscribe"], pushId: "p2" }, T0);
+    assert.ok(f && s);
+    assert.equal((await store.view("alice", T0)).valid, 0);
+    await store.release("alice", { credit: f, pushId: "p1" }, T0);
+    await store.release("alice", { credit: s, pushId: "p2" }, T0);
+    const view = await store.view("alice", T0);
+    assert.deepEqual(view.credits.map((c) => [c.formId, c.uses]), [["f", 1], ["s", 1]]);
+    const released = (await readAll(store)).filter((e) => e.type === "FormIdReleased");
+    assert.equal(released.length, 2);
+    await store.close();
+  });
+
+  test("200 concurrent consumers on 50 credits, two instances: exactly 50 succeed", async () => {
+    const one = await factory({ segmentEvents: 100_000 });
+    const two = await factory({ segmentEvents: 100_000, shareWith: one });
+    const credits = Array.from({ length: 50 }, (_, i) => form(`f${i}`, T0 + DAY + i));
+    await one.collect("alice", credits, T0);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? one : two).consume("alice", { pushId: `p${i}` }, T0 + 1)),
+    );
+    const taken = results.filter((c) => c !== null).map((c) => c!.formId);
+    assert.equal(taken.length, 50);
+    assert.equal(new Set(taken).size, 50, "no credit taken twice");
+    const consumed = (await readAll(one)).filter((e) => e.type === "FormIdConsumed");
+    assert.equal(consumed.length, 50);
+    assert.equal((await two.view("alice", T0)).valid, 0);
+    await one.close();
+    await two.close();
+  });
+
+  test("concurrent consumers never take a prepay credit more than three times", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const prepay = (id: string): CreditInput => ({
+      formId: id,
+      kind: "prepay",
+      uses: 3,
+      expiresAt: T0 + DAY,
+    });
+    await store.collect("alice", [prepay("a"), prepay("b")], T0);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.consume("alice", { pushId: `p${i}` }, T0)),
+    );
+    const counts: Record<string, number> = {};
+    for (const c of results) if (c) counts[c.formId] = (counts[c.formId] ?? 0) + 1;
+    assert.deepEqual(counts, { a: 3, b: 3 });
+    await store.close();
+  });
+
+  test("events are dense, paged, and chained across segment rollover", async () => {
+    const store = await factory({ segmentEvents: 10 });
+    for (let i = 0; i < 7; i++) {
+      await store.collect(`u${i}`, [form(`a${i}`), form(`b${i}`), form(`c${i}`)], T0 + i);
+    }
+    await store.consume("u1", { pushId: "px" }, T0 + 10);
+    const head = await store.head();
+    assert.equal(head.seq, 22);
+    const all = await readAll(store, 7);
+    assert.deepEqual(all.map((e) => e.seq), Array.from({ length: 22 }, (_, i) => i + 1));
+    let prev = GENESIS;
+    for (const event of all) {
+      assert.equal(event.prev, prev, `prev of ${event.seq}`);
+      assert.equal(event.hash, linkHash(prev, canonicalEvent(event)), `hash of ${event.seq}`);
+      assert.equal(event.id, `${event.seq}-0`);
+      prev = event.hash;
+    }
+    assert.equal(head.hash, prev);
+    assert.equal(all[0].at, new Date(T0).toISOString());
+    const page = await store.readEvents(9, 3);
+    assert.deepEqual(page.map((e) => e.seq), [10, 11, 12], "a page spans two segments");
+    assert.equal(page[0].prev, all[8].hash);
+    assert.deepEqual(await store.readEvents(22, 5), []);
+    await store.close();
+  });
+
+  test("strings needing JSON escapes hash the same in every store", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const odd = ['quo"te', "back\\slash", "sla/sh", "tab\tnew\nline", "ünï©ødé 表", "\u0001"];
+    await store.collect("o/\"x", odd.map((id) => form(id)), T0);
+    for (let i = 0; i < odd.length; i++) {
+      assert.ok(await store.consume("o/\"x", { pushId: `p"${i}` }, T0));
+    }
+    let prev = GENESIS;
+    for (const event of await readAll(store)) {
+      assert.equal(event.hash, linkHash(prev, canonicalEvent(event)), `hash of ${event.seq}`);
+      prev = event.hash;
+    }
+    await store.close();
+  });
+
+  test("users lists who may hold valid credits", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("a", [form("x", T0 + HOUR)], T0);
+    await store.collect("b", [form("y", T0 + DAY)], T0);
+    const seen: string[] = [];
+    let cursor = "0";
+    do {
+      const page = await store.users(cursor, 1, T0 + 2 * HOUR);
+      seen.push(...page.openIds);
+      cursor = page.cursor;
+    } while (cursor !== "0");
+    assert.deepEqual(seen, ["b"]);
+    await store.close();
+  });
+
+  test("rebuild replays the log into a projection equal to the live one", async () => {
+    const store = await factory({ segmentEvents: 50 });
+    const openIds = Array.from({ length: 12 }, (_, i) => `user${i}`);
+    let n = 0;
+    for (const [i, openId] of openIds.entries()) {
+      await store.collect(openId, [
+        form(`f${n++}`, T0 + (i + 1) * HOUR),
+        form(`f${n++}`, T0 + DAY),
+        { formId: `p${n++}`, kind: "prepay", uses: 3, expiresAt: T0 + 2 * DAY },
+        { formId: `s${n++}`, kind: "subscribe", templateId: `T${i % 3}`, uses: 1, expiresAt: null },
+      ], T0);
+    }
+    const now = T0 + 5 * HOUR; // some credits have expired by now
+    for (const [i, openId] of openIds.entries()) {
+      for (let k = 0; k < i % 4; k++) {
+        const c = await store.consume(openId, { templateId: `T${k}`, pushId: `c${i}.${k}` }, now);
+        if (c && k === 1) await store.release(openId, { credit: c, pushId: `c${i}.${k}` }, now);
+      }
+    }
+    await store.append([{
+      type: "PushFailed",
+      data: { pushId: "x", openId: "user0", errcode: -1, errmsg: "busy", class: "transient" },
+    }], now);
+    const before = await snapshot(store, openIds, now);
+    const headBefore = await store.head();
+    const result = await store.rebuild(now);
+    assert.equal(result.events, headBefore.seq);
+    assert.deepEqual(await snapshot(store, openIds, now), before);
+    assert.deepEqual(await store.head(), headBefore, "rebuild appends nothing");
+    // The rebuilt projection is live: writes keep working on it.
+    assert.ok(await store.consume("user3", { pushId: "after" }, now));
+    await store.close();
+  });
+}
