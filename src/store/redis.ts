@@ -249,7 +249,12 @@ export class RedisStore implements LedgerStore {
   }
 
   /** Writes the given users of `state` into projection `version`, replacing what was there. */
-  async #writeUsers(version: string, state: ProjectionState, openIds: Iterable<string>, now: number) {
+  async #writeUsers(
+    version: string,
+    state: ProjectionState,
+    openIds: Iterable<string>,
+    now: number,
+  ) {
     let pipeline = this.#redis.pipeline();
     let queued = 0;
     for (const openId of openIds) {

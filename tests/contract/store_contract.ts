@@ -166,7 +166,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
       { formId: "s", kind: "subscribe", templateId: "T", uses: 1, expiresAt: null },
     ], T0);
     const f = await store.consume("alice", { pushId: "p1" }, T0);
-    const s = await store.consume("alice", { templateId: "T", kinds: ["subscribe"], pushId: "p2" }, T0);
+    const s = await store.consume(
+      "alice",
+      { templateId: "T", kinds: ["subscribe"], pushId: "p2" },
+      T0,
+    );
     assert.ok(f && s);
     assert.equal((await store.view("alice", T0)).valid, 0);
     await store.release("alice", { credit: f, pushId: "p1" }, T0);
@@ -184,8 +188,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
     const credits = Array.from({ length: 50 }, (_, i) => form(`f${i}`, T0 + DAY + i));
     await one.collect("alice", credits, T0);
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        (i % 2 ? one : two).consume("alice", { pushId: `p${i}` }, T0 + 1)),
+      Array.from(
+        { length: 200 },
+        (_, i) => (i % 2 ? one : two).consume("alice", { pushId: `p${i}` }, T0 + 1),
+      ),
     );
     const taken = results.filter((c) => c !== null).map((c) => c!.formId);
     assert.equal(taken.length, 50);
@@ -244,9 +250,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
   test("strings needing JSON escapes hash the same in every store", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     const odd = ['quo"te', "back\\slash", "sla/sh", "tab\tnew\nline", "ünï©ødé 表", "\u0001"];
-    await store.collect("o/\"x", odd.map((id) => form(id)), T0);
+    await store.collect('o/"x', odd.map((id) => form(id)), T0);
     for (let i = 0; i < odd.length; i++) {
-      assert.ok(await store.consume("o/\"x", { pushId: `p"${i}` }, T0));
+      assert.ok(await store.consume('o/"x', { pushId: `p"${i}` }, T0));
     }
     let prev = GENESIS;
     for (const event of await readAll(store)) {

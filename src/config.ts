@@ -1,0 +1,75 @@
+/**
+ * Environment -> one typed, validated `Config`. A bad value stops the service at start with a
+ * message naming the variable; secrets are read here and never printed.
+ *
+ * @module
+ */
+
+/** Everything the service reads from its environment. */
+export interface Config {
+  port: number;
+  /** Upstash (or the local bridge) REST endpoint; `null` selects the embedded memory store. */
+  redis: { url: string; token: string } | null;
+  /** Prefix of every Redis key: one per ledger (e.g. per mini-program appid). */
+  prefix: string;
+  /** How long a form/prepay credit lives after collection, in seconds (WeChat: 7 days). */
+  formIdTtlSeconds: number;
+  /** How long a subscribe credit lives, in seconds; `null`: until spent (WeChat's rule). */
+  subscribeTtlSeconds: number | null;
+  /** Events per log segment stream (Upstash caps one key at 100 MB). */
+  segmentEvents: number;
+}
+
+/** A configuration problem, with every bad variable listed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(Deno.env.toObject());
+ * ```
+ */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number | null, min: number, max: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = env.UPSTASH_REDIS_REST_URL || undefined;
+  const token = env.UPSTASH_REDIS_REST_TOKEN || undefined;
+  if (url && !/^https?:\/\/[^\s]+$/.test(url)) {
+    problems.push(`UPSTASH_REDIS_REST_URL must be an http(s) URL, got "${url}"`);
+  }
+  if (url && !token) {
+    problems.push("UPSTASH_REDIS_REST_TOKEN is required with UPSTASH_REDIS_REST_URL");
+  }
+  const prefix = env.LEDGER_PREFIX || "formid";
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    problems.push(`LEDGER_PREFIX must be 1-64 of [A-Za-z0-9_.:-], got "${prefix}"`);
+  }
+  const config: Config = {
+    port: int("PORT", 8000, 0, 65535)!,
+    redis: url && token ? { url, token } : null,
+    prefix,
+    formIdTtlSeconds: int("FORMID_TTL_SECONDS", 604_800, 1, 604_800)!,
+    subscribeTtlSeconds: int("SUBSCRIBE_TTL_SECONDS", null, 1, 10 * 365 * 86_400),
+    segmentEvents: int("SEGMENT_EVENTS", 100_000, 1, 600_000)!,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

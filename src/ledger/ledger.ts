@@ -1,0 +1,90 @@
+/**
+ * The ledger's commands: the rules (uses per kind, expiry) applied on top of a store.
+ *
+ * @module
+ */
+import type { Clock } from "./clock.ts";
+import { type Credit, type CreditView, USES_BY_KIND } from "./credits.ts";
+import type { CreditKind } from "./events.ts";
+import type { CollectResult, ConsumeRequest, LedgerStore } from "../store/store.ts";
+
+/** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
+export interface CollectItem {
+  formId: string;
+  kind: CreditKind;
+  templateId?: string;
+  /** When the mini-program obtained it (epoch ms); later than now counts as now. */
+  collectedAt?: number;
+}
+
+/** Expiry rules, in seconds. */
+export interface ExpiryRules {
+  formIdTtlSeconds: number;
+  /** Held back from the TTL so a credit is never spent at the very edge of WeChat's window. */
+  safetySeconds: number;
+  subscribeTtlSeconds: number | null;
+}
+
+/** What a collection did: the store's answer plus credits refused for having expired already. */
+export interface CollectOutcome extends CollectResult {
+  expired: string[];
+}
+
+/** The ledger: commands over one store, with one clock. */
+export class Ledger {
+  constructor(
+    readonly store: LedgerStore,
+    readonly rules: ExpiryRules,
+    readonly clock: Clock,
+  ) {}
+
+  /** The expiry of a credit collected at `collectedAt`, seen at `now`; `null`: never. */
+  expiryOf(kind: CreditKind, collectedAt: number | undefined, now: number): number | null {
+    if (kind === "subscribe") {
+      const ttl = this.rules.subscribeTtlSeconds;
+      return ttl === null ? null : now + ttl * 1000;
+    }
+    const from = Math.min(collectedAt ?? now, now);
+    return from + (this.rules.formIdTtlSeconds - this.rules.safetySeconds) * 1000;
+  }
+
+  /** Collects credits for one user in one atomic store call; expired ones are refused. */
+  async collect(openId: string, items: CollectItem[]): Promise<CollectOutcome> {
+    const now = this.clock.now();
+    const expired: string[] = [];
+    const credits: Credit[] = [];
+    for (const item of items) {
+      const expiresAt = this.expiryOf(item.kind, item.collectedAt, now);
+      if (expiresAt !== null && expiresAt <= now) {
+        expired.push(item.formId);
+        continue;
+      }
+      credits.push({
+        formId: item.formId,
+        kind: item.kind,
+        ...(item.templateId !== undefined ? { templateId: item.templateId } : {}),
+        uses: USES_BY_KIND[item.kind],
+        expiresAt,
+      });
+    }
+    const result = credits.length > 0
+      ? await this.store.collect(openId, credits, now)
+      : { accepted: [], duplicates: [] };
+    return { ...result, expired };
+  }
+
+  /** Takes one use of the user's best credit for a message; `null` when the user has none. */
+  consume(openId: string, request: ConsumeRequest): Promise<Credit | null> {
+    return this.store.consume(openId, request, this.clock.now());
+  }
+
+  /** Gives a use taken by `pushId` back to the user. */
+  release(openId: string, credit: Credit, pushId: string): Promise<void> {
+    return this.store.release(openId, { credit, pushId }, this.clock.now());
+  }
+
+  /** The user's valid credits now. */
+  view(openId: string): Promise<CreditView> {
+    return this.store.view(openId, this.clock.now());
+  }
+}
