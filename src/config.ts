@@ -18,6 +18,23 @@ export interface Config {
   subscribeTtlSeconds: number | null;
   /** Events per log segment stream (Upstash caps one key at 100 MB). */
   segmentEvents: number;
+  /** Held back from a form/prepay credit's TTL so none is spent at the edge of its window. */
+  formIdSafetySeconds: number;
+  /** The WeChat API: base URL (a simulator in tests), the mini-program's appid and secret. */
+  wechat: {
+    apiBase: string;
+    appid: string | null;
+    secret: string | null;
+    tokenMode: "stable" | "classic";
+  };
+  /** HS256 key for session JWTs; `null` disables the session endpoints. */
+  sessionSecret: string | null;
+  /** Session token lifetime in seconds. */
+  sessionTtlSeconds: number;
+  /** Bearer token for admin endpoints; `null` disables them. */
+  adminToken: string | null;
+  /** Bearer token for read-only audit endpoints; `null`: only the admin token reads. */
+  auditToken: string | null;
 }
 
 /** A configuration problem, with every bad variable listed. */
@@ -62,6 +79,21 @@ export function loadConfig(env: Env): Config {
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
     problems.push(`LEDGER_PREFIX must be 1-64 of [A-Za-z0-9_.:-], got "${prefix}"`);
   }
+  const secret = (name: string, minLength: number) => {
+    const value = env[name] || null;
+    if (value !== null && value.length < minLength) {
+      problems.push(`${name} must be at least ${minLength} characters`);
+    }
+    return value;
+  };
+  const apiBase = (env.WECHAT_API_BASE || "https://api.weixin.qq.com").replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s]+$/.test(apiBase)) {
+    problems.push(`WECHAT_API_BASE must be an http(s) URL, got "${apiBase}"`);
+  }
+  const tokenMode = env.WECHAT_TOKEN_MODE || "stable";
+  if (tokenMode !== "stable" && tokenMode !== "classic") {
+    problems.push(`WECHAT_TOKEN_MODE must be "stable" or "classic", got "${tokenMode}"`);
+  }
   const config: Config = {
     port: int("PORT", 8000, 0, 65535)!,
     redis: url && token ? { url, token } : null,
@@ -69,7 +101,21 @@ export function loadConfig(env: Env): Config {
     formIdTtlSeconds: int("FORMID_TTL_SECONDS", 604_800, 1, 604_800)!,
     subscribeTtlSeconds: int("SUBSCRIBE_TTL_SECONDS", null, 1, 10 * 365 * 86_400),
     segmentEvents: int("SEGMENT_EVENTS", 100_000, 1, 600_000)!,
+    formIdSafetySeconds: int("FORMID_SAFETY_SECONDS", 3_600, 0, 86_400)!,
+    wechat: {
+      apiBase,
+      appid: env.WECHAT_APPID || null,
+      secret: secret("WECHAT_SECRET", 1),
+      tokenMode: tokenMode === "classic" ? "classic" : "stable",
+    },
+    sessionSecret: secret("SESSION_SECRET", 32),
+    sessionTtlSeconds: int("SESSION_TTL_SECONDS", 7_200, 60, 30 * 86_400)!,
+    adminToken: secret("ADMIN_TOKEN", 16),
+    auditToken: secret("AUDIT_TOKEN", 16),
   };
+  if (config.formIdSafetySeconds >= config.formIdTtlSeconds) {
+    problems.push("FORMID_SAFETY_SECONDS must be less than FORMID_TTL_SECONDS");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

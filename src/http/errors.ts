@@ -1,0 +1,58 @@
+/**
+ * One error shape for every response: `{ error: { code, message } }` with a fitting status.
+ * Routes throw `ApiError`; anything else becomes a 500 whose details stay in the server log.
+ *
+ * @module
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** An error meant for the caller: status, a stable machine code, a human message. */
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(status, { message });
+    this.name = "ApiError";
+  }
+}
+
+/** The JSON error body, with optional extra headers (e.g. `Retry-After`). */
+export function errorResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return c.json({ error: { code, message } }, status, headers);
+}
+
+/** Maps any thrown error to the JSON error body; never leaks a stack or a secret. */
+export const onError: ErrorHandler = (err, c) => {
+  if (err instanceof ApiError) {
+    return errorResponse(c, err.status, err.code, err.message, err.headers);
+  }
+  if (err instanceof HTTPException) {
+    // Hono's own middleware (body limit, JWT) throws these; give them our shape.
+    const status = err.status;
+    const code = status === 413
+      ? "payload_too_large"
+      : status === 401
+      ? "unauthorized"
+      : status >= 500
+      ? "internal"
+      : "bad_request";
+    return errorResponse(c, status, code, err.message || "request refused");
+  }
+  console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, err);
+  return errorResponse(c, 500, "internal", "internal error");
+};
+
+/** 404 in the same shape. */
+export const notFound: NotFoundHandler = (c) =>
+  errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`);

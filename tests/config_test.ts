@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+Deno.test("config: defaults select the embedded store and WeChat's 7-day TTL", () => {
+  const config = loadConfig({});
+  assert.equal(config.redis, null);
+  assert.equal(config.port, 8000);
+  assert.equal(config.prefix, "formid");
+  assert.equal(config.formIdTtlSeconds, 604_800);
+  assert.equal(config.formIdSafetySeconds, 3_600);
+  assert.equal(config.segmentEvents, 100_000);
+  assert.equal(config.subscribeTtlSeconds, null);
+  assert.equal(config.wechat.apiBase, "https://api.weixin.qq.com");
+  assert.equal(config.wechat.tokenMode, "stable");
+});
+
+Deno.test("config: Redis URL and token select the Redis store", () => {
+  const config = loadConfig({
+    UPSTASH_REDIS_REST_URL: "https://eu1-x.upstash.io",
+    UPSTASH_REDIS_REST_TOKEN: "tok",
+    LEDGER_PREFIX: "wx123",
+    SEGMENT_EVENTS: "5000",
+  });
+  assert.deepEqual(config.redis, { url: "https://eu1-x.upstash.io", token: "tok" });
+  assert.equal(config.prefix, "wx123");
+  assert.equal(config.segmentEvents, 5000);
+});
+
+Deno.test("config: every bad value is named, and no secret is echoed", () => {
+  let message = "";
+  assert.throws(
+    () =>
+      loadConfig({
+        PORT: "http",
+        UPSTASH_REDIS_REST_URL: "redis://x",
+        FORMID_TTL_SECONDS: "999999999",
+        SEGMENT_EVENTS: "0",
+        SESSION_SECRET: "short-secret",
+        WECHAT_TOKEN_MODE: "fast",
+      }),
+    (err) => {
+      message = (err as Error).message;
+      return err instanceof ConfigError;
+    },
+  );
+  for (
+    const name of [
+      "PORT",
+      "UPSTASH_REDIS_REST_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "FORMID_TTL_SECONDS",
+      "SEGMENT_EVENTS",
+      "SESSION_SECRET",
+      "WECHAT_TOKEN_MODE",
+    ]
+  ) assert.match(message, new RegExp(name));
+  assert.doesNotMatch(message, /short-secret/);
+});
