@@ -31,8 +31,11 @@ local function users_key()
 end
 
 -- SHA-256 over a byte string, lowercase hex. Redis Lua has only SHA-1 built in.
-local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
-local ror, rshift, lshift, tobit, tohex = bit.ror, bit.rshift, bit.lshift, bit.tobit, bit.tohex
+-- Every appended event is hashed, so this is written for Lua 5.1's interpreter, where a call
+-- into the bit library costs far more than arithmetic: words are kept as unsigned numbers,
+-- rotations and shifts are done with % and /, sums are normalised with % 2^32 only when read,
+-- and bit.* is called only where XOR and AND are unavoidable (7 calls per round).
+local band, bxor, tohex = bit.band, bit.bxor, bit.tohex
 local byte, char, srep = string.byte, string.char, string.rep
 local K = {
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -44,35 +47,51 @@ local K = {
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 }
+local M32 = 4294967296
 local W = {}
 
 local function sha256(msg)
   local len = #msg
-  local bits = len * 8
   local pad = 64 - ((len + 9) % 64)
   if pad == 64 then pad = 0 end
+  local bits = len * 8
   msg = msg .. '\128' .. srep('\0', pad) .. char(0, 0, 0, 0,
-    band(rshift(bits, 24), 255), band(rshift(bits, 16), 255), band(rshift(bits, 8), 255), band(bits, 255))
+    (bits - bits % 16777216) / 16777216 % 256, (bits - bits % 65536) / 65536 % 256,
+    (bits - bits % 256) / 256 % 256, bits % 256)
   local h0, h1, h2, h3 = 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a
   local h4, h5, h6, h7 = 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
   for i = 1, #msg, 64 do
     for j = 0, 15 do
       local b1, b2, b3, b4 = byte(msg, i + j * 4, i + j * 4 + 3)
-      W[j] = bor(lshift(b1, 24), lshift(b2, 16), lshift(b3, 8), b4)
+      W[j] = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
     end
     for j = 16, 63 do
-      local w15, w2 = W[j - 15], W[j - 2]
-      W[j] = tobit(W[j - 16] + bxor(ror(w15, 7), ror(w15, 18), rshift(w15, 3)) + W[j - 7]
-        + bxor(ror(w2, 17), ror(w2, 19), rshift(w2, 10)))
+      local x, y = W[j - 15], W[j - 2]
+      local x7, x18, x3 = x % 128, x % 262144, x % 8
+      local y17, y19, y10 = y % 131072, y % 524288, y % 1024
+      W[j] = (W[j - 16] + W[j - 7]
+        + bxor((x - x7) / 128 + x7 * 33554432, (x - x18) / 262144 + x18 * 16384, (x - x3) / 8)
+        + bxor((y - y17) / 131072 + y17 * 32768, (y - y19) / 524288 + y19 * 8192, (y - y10) / 1024)
+      ) % M32
     end
     local a, b, c, d, e, f, g, h = h0, h1, h2, h3, h4, h5, h6, h7
+    local bc = bxor(b, c)
     for j = 0, 63 do
-      local t1 = h + bxor(ror(e, 6), ror(e, 11), ror(e, 25)) + bxor(g, band(e, bxor(f, g))) + K[j + 1] + W[j]
-      local t2 = bxor(ror(a, 2), ror(a, 13), ror(a, 22)) + bor(band(a, b), band(c, bor(a, b)))
-      h = g; g = f; f = e; e = tobit(d + t1); d = c; c = b; b = a; a = tobit(t1 + t2)
+      e = e % M32
+      local e6, e11, e25 = e % 64, e % 2048, e % 33554432
+      local t1 = h + K[j + 1] + W[j]
+        + bxor((e - e6) / 64 + e6 * 67108864, (e - e11) / 2048 + e11 * 2097152, (e - e25) / 33554432 + e25 * 128)
+        + band(e, f) + band(4294967295 - e, g)
+      a = a % M32
+      local a2, a13, a22 = a % 4, a % 8192, a % 4194304
+      local ab = bxor(a, b)
+      local t2 = bxor((a - a2) / 4 + a2 * 1073741824, (a - a13) / 8192 + a13 * 524288, (a - a22) / 4194304 + a22 * 1024)
+        + bxor(b, band(ab, bc))
+      bc = ab
+      h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2
     end
-    h0 = tobit(h0 + a); h1 = tobit(h1 + b); h2 = tobit(h2 + c); h3 = tobit(h3 + d)
-    h4 = tobit(h4 + e); h5 = tobit(h5 + f); h6 = tobit(h6 + g); h7 = tobit(h7 + h)
+    h0 = (h0 + a) % M32; h1 = (h1 + b) % M32; h2 = (h2 + c) % M32; h3 = (h3 + d) % M32
+    h4 = (h4 + e) % M32; h5 = (h5 + f) % M32; h6 = (h6 + g) % M32; h7 = (h7 + h) % M32
   end
   return tohex(h0) .. tohex(h1) .. tohex(h2) .. tohex(h3) .. tohex(h4) .. tohex(h5) .. tohex(h6) .. tohex(h7)
 end
