@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "./config.ts";
 import { notFound, onError } from "./http/errors.ts";
+import { creditsInRoutes } from "./http/credits_in.ts";
 import { healthRoutes } from "./http/health.ts";
 import type { Clock } from "./ledger/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
@@ -48,5 +49,6 @@ export function createApp(deps: AppDeps): Service {
   app.onError(onError);
   app.notFound(notFound);
   app.route("/", healthRoutes(store));
+  app.route("/", creditsInRoutes({ config, ledger, clock }));
   return { app, ledger };
 }

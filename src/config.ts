@@ -35,6 +35,12 @@ export interface Config {
   adminToken: string | null;
   /** Bearer token for read-only audit endpoints; `null`: only the admin token reads. */
   auditToken: string | null;
+  /** Upload and login rate limits: requests per window, per openId and per client IP. */
+  rateLimit: { windowSeconds: number; perUser: number; perIp: number };
+  /** Header holding the client IP behind a proxy (last value wins); `null`: the peer address. */
+  clientIpHeader: string | null;
+  /** How long a WeChat login call may take before it counts as unavailable, in ms. */
+  wechatLoginTimeoutMs: number;
 }
 
 /** A configuration problem, with every bad variable listed. */
@@ -112,10 +118,27 @@ export function loadConfig(env: Env): Config {
     sessionTtlSeconds: int("SESSION_TTL_SECONDS", 7_200, 60, 30 * 86_400)!,
     adminToken: secret("ADMIN_TOKEN", 16),
     auditToken: secret("AUDIT_TOKEN", 16),
+    rateLimit: {
+      windowSeconds: int("RATE_LIMIT_WINDOW_SECONDS", 60, 1, 86_400)!,
+      perUser: int("RATE_LIMIT_PER_USER", 120, 1, 1_000_000_000)!,
+      perIp: int("RATE_LIMIT_PER_IP", 1_200, 1, 1_000_000_000)!,
+    },
+    clientIpHeader: clientIpHeader(env.CLIENT_IP_HEADER, problems),
+    wechatLoginTimeoutMs: int("WECHAT_LOGIN_TIMEOUT_MS", 5_000, 100, 60_000)!,
   };
   if (config.formIdSafetySeconds >= config.formIdTtlSeconds) {
     problems.push("FORMID_SAFETY_SECONDS must be less than FORMID_TTL_SECONDS");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** CLIENT_IP_HEADER: a header name (lower-cased), or `null` to use the peer address. */
+function clientIpHeader(raw: string | undefined, problems: string[]): string | null {
+  if (raw === undefined || raw === "") return null;
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(raw)) {
+    problems.push(`CLIENT_IP_HEADER must be a header name, got "${raw}"`);
+    return null;
+  }
+  return raw.toLowerCase();
 }

@@ -1,0 +1,44 @@
+/**
+ * What the service accepts as a formId, an openId, a template id and a `wx.login` code. Shared by
+ * the routes that take credits in, so every door applies the same rules.
+ *
+ * @module
+ */
+
+/** The DevTools placeholders: formIds a simulator or trial build hands out, never real credits. */
+export const PLACEHOLDER_FORM_IDS: readonly string[] = [
+  "the formId is a mock one",
+  "the formId is no longer available in develop or trial version of this mini program",
+];
+
+/** 1 to 128 printable ASCII characters (space to tilde). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]{1,128}$/;
+/** openids are 28 characters of base64url in practice; allow up to 128 of that alphabet. */
+const OPEN_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Why a formId is refused before it reaches the ledger, or `null` when it may go in. */
+export function formIdProblem(formId: string): "placeholder" | "invalid_format" | null {
+  if (PLACEHOLDER_FORM_IDS.includes(formId)) return "placeholder";
+  return PRINTABLE_ASCII.test(formId) ? null : "invalid_format";
+}
+
+/** Whether `value` can be an openId (it also names Redis keys, so the alphabet is narrow). */
+export function isOpenId(value: unknown): value is string {
+  return typeof value === "string" && OPEN_ID.test(value);
+}
+
+/** Whether `value` can be a subscribe-message template id. */
+export function isTemplateId(value: unknown): value is string {
+  return typeof value === "string" && PRINTABLE_ASCII.test(value);
+}
+
+/** Whether `value` can be a `wx.login` code (WeChat's are 32 characters). */
+export function isLoginCode(value: unknown): value is string {
+  return typeof value === "string" && /^[\x21-\x7e]{1,128}$/.test(value);
+}
+
+/** Whether `value` is a plausible epoch-milliseconds timestamp (0 up to year 9999). */
+export function isEpochMs(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 &&
+    value <= 253_402_300_799_999;
+}
