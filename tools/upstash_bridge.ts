@@ -92,6 +92,35 @@ function toCommand(raw: unknown): string[] | string {
   if (UNAVAILABLE.has(name) || ((name === "XREAD" || name === "XREADGROUP") && hasBlock(args))) {
     return `ERR Command is not available over REST: '${args[0]}'`;
   }
+  return withoutUpstashFlags(name, args);
+}
+
+/**
+ * Script flags only Upstash knows (`#!lua flags=allow-key-locking`, which `@upstash/ratelimit`
+ * sends): redis-server refuses them, Upstash accepts them. The bridge drops them from EVAL and
+ * remembers the original script's SHA1, so an EVALSHA of the original still finds the script.
+ */
+const UPSTASH_ONLY_FLAGS = new Set(["allow-key-locking"]);
+const scriptAliases = new Map<string, string>();
+const sha1 = (s: string) => createHash("sha1").update(s).digest("hex");
+
+function withoutUpstashFlags(name: string, args: string[]): string[] {
+  if ((name === "EVAL" || name === "EVAL_RO") && args[1]?.startsWith("#!")) {
+    const newline = args[1].indexOf("\n");
+    const first = newline < 0 ? args[1] : args[1].slice(0, newline);
+    const kept = first.replace(/flags=(\S*)/, (_, list: string) => {
+      const flags = list.split(",").filter((f) => f !== "" && !UPSTASH_ONLY_FLAGS.has(f));
+      return flags.length > 0 ? `flags=${flags.join(",")}` : "";
+    }).trimEnd();
+    if (kept === first) return args;
+    const script = kept + (newline < 0 ? "" : args[1].slice(newline));
+    scriptAliases.set(sha1(args[1]), sha1(script));
+    return [args[0], script, ...args.slice(2)];
+  }
+  if ((name === "EVALSHA" || name === "EVALSHA_RO") && args[1] !== undefined) {
+    const alias = scriptAliases.get(args[1].toLowerCase());
+    if (alias !== undefined) return [args[0], alias, ...args.slice(2)];
+  }
   return args;
 }
 
