@@ -56,3 +56,41 @@ Deno.test("config: every bad value is named, and no secret is echoed", () => {
   ) assert.match(message, new RegExp(name));
   assert.doesNotMatch(message, /short-secret/);
 });
+
+Deno.test("config: rate limits, client IP header and login timeout have defaults and bounds", () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(defaults.rateLimit, { windowSeconds: 60, perUser: 120, perIp: 1_200 });
+  assert.equal(defaults.clientIpHeader, null);
+  assert.equal(defaults.wechatLoginTimeoutMs, 5_000);
+  const set = loadConfig({
+    RATE_LIMIT_WINDOW_SECONDS: "10",
+    RATE_LIMIT_PER_USER: "5",
+    RATE_LIMIT_PER_IP: "50",
+    CLIENT_IP_HEADER: "X-Forwarded-For",
+    WECHAT_LOGIN_TIMEOUT_MS: "1500",
+  });
+  assert.deepEqual(set.rateLimit, { windowSeconds: 10, perUser: 5, perIp: 50 });
+  assert.equal(set.clientIpHeader, "x-forwarded-for");
+  assert.equal(set.wechatLoginTimeoutMs, 1500);
+  let message = "";
+  assert.throws(() =>
+    loadConfig({
+      RATE_LIMIT_WINDOW_SECONDS: "0",
+      RATE_LIMIT_PER_USER: "-1",
+      RATE_LIMIT_PER_IP: "many",
+      CLIENT_IP_HEADER: "x forwarded",
+      WECHAT_LOGIN_TIMEOUT_MS: "5",
+    }), (err) => {
+    message = (err as Error).message;
+    return err instanceof ConfigError && err.problems.length === 5;
+  });
+  for (
+    const name of [
+      "RATE_LIMIT_WINDOW_SECONDS",
+      "RATE_LIMIT_PER_USER",
+      "RATE_LIMIT_PER_IP",
+      "CLIENT_IP_HEADER",
+      "WECHAT_LOGIN_TIMEOUT_MS",
+    ]
+  ) assert.match(message, new RegExp(name));
+});
