@@ -1,0 +1,68 @@
+/**
+ * The real Redis path for benchmarks: a throwaway redis-server and the Upstash REST bridge in
+ * front of it, exactly as `deno task test` runs them.
+ *
+ * @module
+ */
+import { Redis as IORedis } from "ioredis";
+import { startRedisServer } from "../tests/helpers/redis_server.ts";
+import { startBridge } from "../tools/upstash_bridge.ts";
+
+/** A running redis-server + bridge, and a direct client for measurements (INFO, fills). */
+export interface BenchRig {
+  redisUrl: string;
+  upstash: { url: string; token: string };
+  direct: IORedis;
+  close(): Promise<void>;
+}
+
+/** Starts redis-server and the bridge. */
+export async function startBenchRig(): Promise<BenchRig> {
+  const redis = await startRedisServer();
+  const token = crypto.randomUUID();
+  const bridge = await startBridge({ redisUrl: redis.url, token });
+  const direct = new IORedis(redis.url, { lazyConnect: false });
+  return {
+    redisUrl: redis.url,
+    upstash: { url: bridge.url, token },
+    direct,
+    async close() {
+      direct.disconnect();
+      await bridge.close();
+      await redis.close();
+    },
+  };
+}
+
+/** Redis's `used_memory` in bytes. */
+export async function usedMemory(direct: IORedis): Promise<number> {
+  const info = await direct.info("memory");
+  return Number(info.match(/^used_memory:(\d+)/m)![1]);
+}
+
+/** Total commands Redis has executed (from INFO stats). */
+export async function commandsProcessed(direct: IORedis): Promise<number> {
+  const info = await direct.info("stats");
+  return Number(info.match(/^total_commands_processed:(\d+)/m)![1]);
+}
+
+/** Runs `task` `total` times with `concurrency` workers; returns operations per second. */
+export async function throughput(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
+}
+
+/** `1234567.8` -> `"1,234,568"`. */
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
