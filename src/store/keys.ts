@@ -20,6 +20,10 @@ export function ledgerKeys(prefix: string) {
     user: (version: string, openId: string) => `${prefix}:p${version}:u:${openId}`,
     /** ZSET openId -> latest expiry: who may hold credits, in projection `version`. */
     users: (version: string) => `${prefix}:p${version}:users`,
+    /** HASH openId -> delivery state of broadcast `id` (see store/batch.ts). */
+    broadcastState: (id: string) => `${prefix}:bc:${id}:st`,
+    /** HASH sent, failed, noCredit, e:<errcode> -> count, for broadcast `id`. */
+    broadcastTally: (id: string) => `${prefix}:bc:${id}:tally`,
     /** Pattern matching every key of projection `version`. */
     projectionPattern: (version: string) => `${prefix}:p${version}:*`,
   };

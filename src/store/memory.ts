@@ -9,9 +9,19 @@
  */
 import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
 import { bySpendOrder, type Credit, isValid, matchesFilter, viewOf } from "../ledger/credits.ts";
-import type { CreditInput, CreditView } from "../ledger/credits.ts";
+import type { CreditFilter, CreditInput, CreditView } from "../ledger/credits.ts";
 import type { LedgerEvent, LogHead, StoredEvent } from "../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../ledger/projection.ts";
+import { INTERRUPTED_MESSAGE, LOCAL } from "../wechat/errcodes.ts";
+import {
+  type BroadcastTally,
+  type DeliveryOutcome,
+  type DeliveryState,
+  parseTally,
+  type TakeRequest,
+  type TakeResult,
+  tallyField,
+} from "./batch.ts";
 import type {
   CollectResult,
   ConsumeRequest,
@@ -21,11 +31,19 @@ import type {
   UserPage,
 } from "./store.ts";
 
+const STATE_LETTER: Record<DeliveryState, string> = {
+  retry: "r",
+  sent: "s",
+  failed: "f",
+  no_credit: "n",
+};
+
 /** The in-memory ledger store. */
 export class MemoryStore implements LedgerStore {
   readonly kind = "memory" as const;
   #log: StoredEvent[] = [];
   #projection: ProjectionState = new Map();
+  #broadcasts = new Map<string, { states: Map<string, string>; tally: Record<string, number> }>();
 
   collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
     const known = this.#projection.get(openId);
@@ -46,24 +64,112 @@ export class MemoryStore implements LedgerStore {
   }
 
   consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {
+    return Promise.resolve(this.#take(openId, request, request.pushId, now));
+  }
+
+  takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {
+    const id = request.broadcastId;
+    const states = id === undefined ? undefined : this.#broadcast(id).states;
+    const results = request.deliveries.map(({ openId, pushId }): TakeResult => {
+      const state = states?.get(openId);
+      if (state === undefined || state === "r") {
+        const credit = this.#take(openId, request, pushId, now);
+        if (!credit) return { status: "none" };
+        states?.set(openId, `t|${credit.formId}`);
+        return { status: "taken", credit };
+      }
+      if (state.startsWith("t|")) {
+        const formId = state.slice(2);
+        states!.set(openId, "u");
+        const tally = this.#broadcast(id!).tally;
+        tally.failed = (tally.failed ?? 0) + 1;
+        tally[`e:${LOCAL.INTERRUPTED}`] = (tally[`e:${LOCAL.INTERRUPTED}`] ?? 0) + 1;
+        this.#commit([{
+          type: "PushFailed",
+          data: {
+            pushId,
+            broadcastId: id,
+            openId,
+            formId,
+            errcode: LOCAL.INTERRUPTED,
+            errmsg: INTERRUPTED_MESSAGE,
+            class: "unknown",
+          },
+        }], now);
+        return { status: "lost", formId };
+      }
+      return { status: "done" };
+    });
+    return Promise.resolve(results);
+  }
+
+  recordMany(
+    broadcastId: string | undefined,
+    outcomes: DeliveryOutcome[],
+    now: number,
+  ): Promise<void> {
+    const bc = broadcastId === undefined ? undefined : this.#broadcast(broadcastId);
+    for (const o of outcomes) {
+      this.#commit(o.events, now);
+      const c = o.credit;
+      if (o.release && c) {
+        const { formId, kind, templateId, expiresAt } = c;
+        this.#commit([{
+          type: "FormIdReleased",
+          data: {
+            openId: o.openId,
+            formId,
+            pushId: o.pushId,
+            kind,
+            ...(templateId !== undefined ? { templateId } : {}),
+            expiresAt,
+          },
+        }], now);
+      }
+      if (!bc || !o.state) continue;
+      const state = bc.states.get(o.openId);
+      const matches = c ? state === `t|${c.formId}` : state === undefined || state === "r";
+      if (!matches) continue;
+      bc.states.set(o.openId, STATE_LETTER[o.state]);
+      const field = tallyField(o.state);
+      if (field) bc.tally[field] = (bc.tally[field] ?? 0) + 1;
+      if (o.state === "failed" && o.errcode !== undefined) {
+        bc.tally[`e:${o.errcode}`] = (bc.tally[`e:${o.errcode}`] ?? 0) + 1;
+      }
+    }
+    return Promise.resolve();
+  }
+
+  tally(broadcastId: string): Promise<BroadcastTally> {
+    return Promise.resolve(parseTally(this.#broadcasts.get(broadcastId)?.tally ?? {}));
+  }
+
+  /** Takes one use of the user's best qualifying credit, appending `FormIdConsumed`. */
+  #take(openId: string, filter: CreditFilter, pushId: string, now: number): Credit | null {
     const credits = this.#projection.get(openId);
-    if (!credits) return Promise.resolve(null);
+    if (!credits) return null;
     let best: Credit | null = null;
     for (const credit of [...credits.values()]) {
       if (credit.expiresAt !== null && credit.expiresAt <= now) {
         credits.delete(credit.formId); // expired: no longer needed, not even for dedupe
         continue;
       }
-      if (!isValid(credit, now) || !matchesFilter(credit, request)) continue;
+      if (!isValid(credit, now) || !matchesFilter(credit, filter)) continue;
       if (best === null || bySpendOrder(credit, best) < 0) best = credit;
     }
-    if (best === null) return Promise.resolve(null);
+    if (best === null) return null;
     const taken = { ...best, uses: best.uses - 1 };
     this.#commit([{
       type: "FormIdConsumed",
-      data: { openId, formId: best.formId, pushId: request.pushId },
+      data: { openId, formId: best.formId, pushId },
     }], now);
-    return Promise.resolve(taken);
+    return taken;
+  }
+
+  #broadcast(id: string) {
+    let bc = this.#broadcasts.get(id);
+    if (!bc) this.#broadcasts.set(id, bc = { states: new Map(), tally: {} });
+    return bc;
   }
 
   release(openId: string, { credit, pushId }: ReleaseRequest, now: number): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import type { Credit, CreditFilter, CreditInput, CreditView } from "../ledger/credits.ts";
 import type { LedgerEvent, LogHead, StoredEvent } from "../ledger/events.ts";
+import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./batch.ts";
 
 /** What `collect` did with each credit of the batch. */
 export interface CollectResult {
@@ -52,6 +53,19 @@ export interface LedgerStore {
   consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null>;
   /** Gives one use back (`FormIdReleased`). */
   release(openId: string, request: ReleaseRequest, now: number): Promise<void>;
+  /**
+   * Takes one use of a credit for each of many deliveries in one atomic step (one
+   * `FormIdConsumed` each); in a broadcast, each user at most once (see `TakeResult`).
+   */
+  takeMany(request: TakeRequest, now: number): Promise<TakeResult[]>;
+  /** Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically. */
+  recordMany(
+    broadcastId: string | undefined,
+    outcomes: DeliveryOutcome[],
+    now: number,
+  ): Promise<void>;
+  /** A broadcast's counters so far. */
+  tally(broadcastId: string): Promise<BroadcastTally>;
   /** Appends events that do not change the projection (push audit events). */
   append(events: LedgerEvent[], now: number): Promise<number[]>;
   /** The user's valid credits at `now`. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
-import type { CreditInput } from "../../src/ledger/credits.ts";
+import type { Credit, CreditInput } from "../../src/ledger/credits.ts";
 import type { StoredEvent } from "../../src/ledger/events.ts";
 import type { LedgerStore } from "../../src/store/store.ts";
 
@@ -309,5 +309,194 @@ export function storeContract(name: string, factory: StoreFactory): void {
     // The rebuilt projection is live: writes keep working on it.
     assert.ok(await store.consume("user3", { pushId: "after" }, now));
     await store.close();
+  });
+
+  test("takeMany takes one credit per delivery, soonest expiry first, in one step", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("a", [form("a-late", T0 + DAY), form("a-soon", T0 + HOUR)], T0);
+    await store.collect("b", [
+      { formId: "b-sub", kind: "subscribe", templateId: "T", uses: 1, expiresAt: null },
+    ], T0);
+    const results = await store.takeMany({
+      templateId: "T",
+      deliveries: [
+        { openId: "a", pushId: "p-a" },
+        { openId: "b", pushId: "p-b" },
+        { openId: "c", pushId: "p-c" },
+        { openId: "a", pushId: "p-a2" },
+      ],
+    }, T0);
+    assert.deepEqual(results.map((r) => r.status), ["taken", "taken", "none", "taken"]);
+    const ids = results.map((r) => r.status === "taken" ? r.credit.formId : null);
+    assert.deepEqual(ids, ["a-soon", "b-sub", null, "a-late"]);
+    assert.equal(results[1].status === "taken" && results[1].credit.templateId, "T");
+    const consumed = (await readAll(store)).filter((e) => e.type === "FormIdConsumed");
+    assert.deepEqual(consumed.map((e) => e.data), [
+      { openId: "a", formId: "a-soon", pushId: "p-a" },
+      { openId: "b", formId: "b-sub", pushId: "p-b" },
+      { openId: "a", formId: "a-late", pushId: "p-a2" },
+    ]);
+    assert.equal((await store.view("a", T0)).valid, 0);
+    await store.close();
+  });
+
+  test("recordMany appends outcomes and releases, restoring the credit", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("a", [form("fa")], T0);
+    await store.collect("b", [{ formId: "pb", kind: "prepay", uses: 3, expiresAt: T0 + DAY }], T0);
+    const [ta, tb] = await store.takeMany({
+      deliveries: [{ openId: "a", pushId: "p1" }, { openId: "b", pushId: "p2" }],
+    }, T0);
+    assert.ok(ta.status === "taken" && tb.status === "taken");
+    assert.equal(tb.credit.uses, 2);
+    await store.recordMany(undefined, [
+      {
+        openId: "a",
+        pushId: "p1",
+        credit: ta.credit,
+        release: true,
+        events: [{
+          type: "PushFailed",
+          data: {
+            pushId: "p1",
+            openId: "a",
+            formId: "fa",
+            errcode: -1,
+            errmsg: "busy",
+            class: "transient",
+          },
+        }],
+      },
+      {
+        openId: "b",
+        pushId: "p2",
+        credit: tb.credit,
+        release: false,
+        events: [{
+          type: "PushSucceeded",
+          data: { pushId: "p2", openId: "b", formId: "pb", templateId: "T", msgid: "42" },
+        }],
+      },
+    ], T0 + 1);
+    const log = await readAll(store);
+    assert.deepEqual(log.slice(-3).map((e) => e.type), [
+      "PushFailed",
+      "FormIdReleased",
+      "PushSucceeded",
+    ]);
+    assert.deepEqual(log.at(-2)!.data, {
+      openId: "a",
+      formId: "fa",
+      pushId: "p1",
+      kind: "form",
+      expiresAt: T0 + 7 * DAY,
+    });
+    assert.deepEqual((await store.view("a", T0)).credits.map((c) => [c.formId, c.uses]), [[
+      "fa",
+      1,
+    ]]);
+    assert.equal((await store.view("b", T0)).sends, 2);
+    let prev = GENESIS;
+    for (const event of log) {
+      assert.equal(event.hash, linkHash(prev, canonicalEvent(event)), `hash of ${event.seq}`);
+      prev = event.hash;
+    }
+    await store.close();
+  });
+
+  test("a broadcast handles each user at most once; a lost delivery is failed, not retried", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    for (const u of ["u1", "u2", "u3", "u4"]) {
+      await store.collect(u, [form(`${u}-1`), form(`${u}-2`)], T0);
+    }
+    const deliveries = ["u1", "u2", "u3", "u4"].map((openId) => ({
+      openId,
+      pushId: `B.${openId}`,
+    }));
+    const first = await store.takeMany({ broadcastId: "B", deliveries }, T0);
+    assert.ok(first.every((r) => r.status === "taken"));
+    const credit = (i: number) => (first[i] as { credit: Credit }).credit;
+    const sent = (i: number) => ({
+      openId: deliveries[i].openId,
+      pushId: deliveries[i].pushId,
+      credit: credit(i),
+      release: false,
+      events: [],
+      state: "sent" as const,
+    });
+    // u1 sent; u2 transient (released, will retry); u3 no outcome yet (its worker dies).
+    await store.recordMany("B", [
+      sent(0),
+      { ...sent(1), release: true, state: "retry" },
+      { ...sent(3), state: "failed", errcode: 41028 },
+    ], T0);
+    // Recording the same outcome again changes nothing in the tally.
+    await store.recordMany("B", [sent(0)], T0);
+    const second = await store.takeMany({ broadcastId: "B", deliveries }, T0 + 1);
+    assert.deepEqual(second.map((r) => r.status), ["done", "taken", "lost", "done"]);
+    assert.equal((second[2] as { formId: string }).formId, "u3-1");
+    assert.equal(
+      (second[1] as { credit: Credit }).credit.formId,
+      "u2-1",
+      "the released credit again",
+    );
+    const third = await store.takeMany({ broadcastId: "B", deliveries }, T0 + 2);
+    assert.deepEqual(third.map((r) => r.status), ["done", "lost", "done", "done"]);
+    assert.deepEqual(await store.tally("B"), {
+      sent: 1,
+      failed: 3,
+      noCredit: 0,
+      errors: { "41028": 1, "-1004": 2 },
+    });
+    const lost = (await readAll(store)).filter((e) => e.type === "PushFailed").map((e) => e.data);
+    assert.deepEqual(lost[0], {
+      pushId: "B.u3",
+      broadcastId: "B",
+      openId: "u3",
+      formId: "u3-1",
+      errcode: -1004,
+      errmsg: lost[0].errmsg,
+      class: "unknown",
+    });
+    assert.equal(lost.length, 2);
+    assert.deepEqual(await store.tally("other"), { sent: 0, failed: 0, noCredit: 0, errors: {} });
+    // No-credit outcomes count without a credit.
+    await store.collect("u5", [], T0);
+    const none = await store.takeMany({
+      broadcastId: "B",
+      deliveries: [{ openId: "u5", pushId: "B.u5" }],
+    }, T0);
+    assert.deepEqual(none, [{ status: "none" }]);
+    await store.recordMany("B", [{
+      openId: "u5",
+      pushId: "B.u5",
+      credit: null,
+      release: false,
+      events: [],
+      state: "no_credit",
+    }], T0);
+    assert.equal((await store.tally("B")).noCredit, 1);
+    await store.close();
+  });
+
+  test("two instances taking the same broadcast's users concurrently take each once", async () => {
+    const one = await factory({ segmentEvents: 100_000 });
+    const two = await factory({ segmentEvents: 100_000, shareWith: one });
+    const users = Array.from({ length: 120 }, (_, i) => `u${i}`);
+    for (const u of users) await one.collect(u, [form(`${u}-a`), form(`${u}-b`)], T0);
+    const deliveries = users.map((openId) => ({ openId, pushId: `B.${openId}` }));
+    const chunks = [0, 40, 80].map((s) => deliveries.slice(s, s + 40));
+    const results = await Promise.all(
+      [...chunks, ...chunks].map((chunk, i) =>
+        (i < 3 ? one : two).takeMany({ broadcastId: "B", deliveries: chunk }, T0)
+      ),
+    );
+    const taken = results.flat().filter((r) => r.status === "taken");
+    assert.equal(taken.length, 120, "each user's credit taken by exactly one instance");
+    const consumed = (await readAll(one)).filter((e) => e.type === "FormIdConsumed");
+    assert.equal(consumed.length, 120);
+    assert.equal(new Set(consumed.map((e) => (e.data as { openId: string }).openId)).size, 120);
+    await one.close();
+    await two.close();
   });
 }

@@ -1,0 +1,55 @@
+-- record.lua: record the outcomes of many deliveries in one call.
+-- ARGV[5] broadcast state HASH key ('' outside a broadcast), ARGV[6] broadcast tally HASH key,
+-- ARGV[7] TTL of both in ms, then per outcome:
+--   openId, expected state ('' absent or 'r'; 't|<formId>' when a credit was taken),
+--   next state ('' none, else 'r' retry, 's' sent, 'f' failed, 'n' no credit),
+--   tally field ('' none, 'sent', 'failed', 'noCredit'), errcode to count ('' none),
+--   release: formId ('' no release), projection value when the credit is gone, users score,
+--   FormIdReleased data JSON; then the number of audit events n and n pairs (type, data JSON).
+-- The audit events are appended first, then FormIdReleased (as release.lua does it). They are
+-- facts and are always recorded; the broadcast state and tally change only when the user's
+-- state is still the expected one, so an outcome arriving after the delivery was declared lost
+-- (or recorded twice) is never counted twice. Returns the number of outcomes counted.
+local state_key, tally_key, ttl = ARGV[5], ARGV[6], ARGV[7]
+local counted = 0
+local i = 8
+while i <= #ARGV do
+  local open_id, expect, next_state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local tally_field, errcode = ARGV[i + 3], ARGV[i + 4]
+  local release_id, release_value, release_score, release_json =
+    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+  local n = tonumber(ARGV[i + 9])
+  for k = 1, n do
+    append(ARGV[i + 8 + 2 * k], ARGV[i + 9 + 2 * k])
+  end
+  i = i + 10 + 2 * n
+  if release_id ~= '' then
+    local key = user_key(open_id)
+    local value = redis.call('HGET', key, release_id)
+    if value then
+      local expires, uses, kind, credit_template = parse_credit(value)
+      redis.call('HSET', key, release_id, credit_value(expires, uses + 1, kind, credit_template))
+    else
+      redis.call('HSET', key, release_id, release_value)
+    end
+    redis.call('ZADD', users_key(), 'GT', release_score, open_id)
+    append('FormIdReleased', release_json)
+  end
+  if state_key ~= '' and next_state ~= '' then
+    local state = redis.call('HGET', state_key, open_id)
+    local matches
+    if expect == '' then matches = (state == false or state == 'r') else matches = (state == expect) end
+    if matches then
+      redis.call('HSET', state_key, open_id, next_state)
+      if tally_field ~= '' then redis.call('HINCRBY', tally_key, tally_field, 1) end
+      if errcode ~= '' then redis.call('HINCRBY', tally_key, 'e:' .. errcode, 1) end
+      counted = counted + 1
+    end
+  end
+end
+if state_key ~= '' then
+  redis.call('PEXPIRE', state_key, ttl)
+  if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
+end
+save_head()
+return counted

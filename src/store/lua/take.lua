@@ -1,0 +1,79 @@
+-- take.lua: take one use of a credit for each of many deliveries, in one call.
+-- ARGV[5] broadcast state HASH key ('' for deliveries outside a broadcast), ARGV[6] broadcast
+-- tally HASH key, ARGV[7] TTL of both in ms, ARGV[8] broadcastId, ARGV[9] errmsg of an
+-- interrupted delivery, ARGV[10] templateId ('' for none), ARGV[11] kinds allowed ('f','p','s'),
+-- then pairs: openId, pushId.
+-- Each taken use appends FormIdConsumed, exactly as consume.lua does (soonest expiry first,
+-- expired entries dropped on the way, a subscribe credit only for its own template).
+-- In a broadcast each user's state decides first: absent or 'r' (released for a retry): take;
+-- 't|<formId>' (taken by a worker that was lost before recording an outcome): the delivery
+-- may or may not have reached WeChat, so it is never retried: the state becomes 'u', the
+-- tally counts it failed (errcode -1004) and PushFailed (class unknown) is appended;
+-- anything else ('s' sent, 'f' failed, 'n' no credit, 'u'): the user is done.
+-- Returns triples per delivery: { 't', formId, value before the use } taken,
+-- { 'n', '', '' } no credit, { 'd', '', '' } done, { 'l', formId, '' } lost.
+local state_key, tally_key, ttl, broadcast_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local lost_message, template, kinds = ARGV[9], ARGV[10], ARGV[11]
+local out = {}
+
+local function take_credit(open_id, push_id)
+  local key = user_key(open_id)
+  local entries = redis.call('HGETALL', key)
+  local best_id, best_value, best_rank
+  for i = 1, #entries, 2 do
+    local id, value = entries[i], entries[i + 1]
+    local expires, uses, kind, credit_template = parse_credit(value)
+    if expires ~= 0 and expires <= NOW then
+      redis.call('HDEL', key, id)
+    elseif uses > 0 and string.find(kinds, kind, 1, true)
+      and (kind ~= 's' or credit_template == template) then
+      local rank = expires == 0 and NO_EXPIRY_SCORE or expires
+      if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
+        best_id, best_value, best_rank = id, value, rank
+      end
+    end
+  end
+  if best_id == nil then return nil end
+  local expires, uses, kind, credit_template = parse_credit(best_value)
+  if uses == 1 and expires == 0 then
+    redis.call('HDEL', key, best_id)
+  else
+    redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
+  end
+  append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
+    .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
+  return best_id, best_value
+end
+
+for i = 12, #ARGV, 2 do
+  local open_id, push_id = ARGV[i], ARGV[i + 1]
+  local state = false
+  if state_key ~= '' then state = redis.call('HGET', state_key, open_id) end
+  if state == false or state == 'r' then
+    local form_id, value = take_credit(open_id, push_id)
+    if form_id then
+      if state_key ~= '' then redis.call('HSET', state_key, open_id, 't|' .. form_id) end
+      out[#out + 1] = 't'; out[#out + 1] = form_id; out[#out + 1] = value
+    else
+      out[#out + 1] = 'n'; out[#out + 1] = ''; out[#out + 1] = ''
+    end
+  elseif string.sub(state, 1, 2) == 't|' then
+    local form_id = string.sub(state, 3)
+    redis.call('HSET', state_key, open_id, 'u')
+    redis.call('HINCRBY', tally_key, 'failed', 1)
+    redis.call('HINCRBY', tally_key, 'e:-1004', 1)
+    append('PushFailed', '{"broadcastId":' .. json_string(broadcast_id)
+      .. ',"class":"unknown","errcode":-1004,"errmsg":' .. json_string(lost_message)
+      .. ',"formId":' .. json_string(form_id) .. ',"openId":' .. json_string(open_id)
+      .. ',"pushId":' .. json_string(push_id) .. '}')
+    out[#out + 1] = 'l'; out[#out + 1] = form_id; out[#out + 1] = ''
+  else
+    out[#out + 1] = 'd'; out[#out + 1] = ''; out[#out + 1] = ''
+  end
+end
+if state_key ~= '' then
+  redis.call('PEXPIRE', state_key, ttl)
+  if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
+end
+save_head()
+return out
