@@ -42,9 +42,24 @@ const STATE_LETTER: Record<DeliveryState, string> = {
   failed: "f",
   no_credit: "n",
 };
-/** Events per read-script call, and read calls in flight at once, while folding the log. */
+/** Events per page read, and pages in flight at once, while folding the log. */
 const PAGE = 5_000;
 const PAGES_IN_FLIGHT = 4;
+/** Users per pipeline while writing a rebuilt projection. */
+const USERS_PER_WRITE = 1_000;
+
+/** A stream entry as XRANGE returns it without deserialization: id and field/value pairs. */
+type RawEntry = [string, string[]];
+
+/** The fields of a log entry (lib.lua writes t, a, d, h in this order; a forgery may not). */
+function entryFields(fields: string[]): Record<"t" | "a" | "d" | "h", string> {
+  if (fields[0] === "t" && fields[2] === "a" && fields[4] === "d" && fields[6] === "h") {
+    return { t: fields[1], a: fields[3], d: fields[5], h: fields[7] };
+  }
+  const named: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) named[fields[i]] = fields[i + 1];
+  return { t: named.t ?? "", a: named.a ?? "", d: named.d ?? "null", h: named.h ?? "" };
+}
 
 /** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT. */
 interface LuaScript {
@@ -66,6 +81,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     url: options.url,
     token: options.token,
     automaticDeserialization: false,
+    // The ledger writes only valid UTF-8, so base64 replies would only cost time on both ends.
+    responseEncoding: false,
     enableTelemetry: false,
   });
   return new RedisStore(redis, options.prefix, options.segmentEvents);
@@ -79,6 +96,7 @@ export class RedisStore implements LedgerStore {
   readonly #segmentEvents: number;
   readonly #keys: ReturnType<typeof ledgerKeys>;
   readonly #scripts: Record<keyof typeof SCRIPTS, LuaScript>;
+  #knownSegmentSize: number | null = null;
 
   constructor(redis: Redis, prefix: string, segmentEvents: number) {
     this.#redis = redis;
@@ -240,27 +258,62 @@ export class RedisStore implements LedgerStore {
   }
 
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
-    const flat = await this.#scripts.read.exec(
-      [this.#keys.head],
-      [this.#prefix, String(after), String(limit)],
-    ) as string[];
+    const seg = await this.#segmentSize();
+    if (seg === null || limit <= 0) return [];
+    // Plain XRANGEs, one per segment the page spans, sent together (the client auto-pipelines):
+    // Redis spends far less time on them than on a script that reshapes the same entries.
+    const last = after + limit;
+    const ranges: Promise<RawEntry[]>[] = [];
+    for (let from = after + 1; from <= last;) {
+      const segment = Math.floor((from - 1) / seg);
+      const to = Math.min(last, (segment + 1) * seg);
+      ranges.push(this.#range(segment, from, to));
+      from = to + 1;
+    }
+    const previous = after > 0 ? this.#range(Math.floor((after - 1) / seg), after, after) : null;
+    const pages = await Promise.all(ranges);
+    let prev = previous ? entryFields(((await previous)[0]?.[1]) ?? []).h : GENESIS;
     const events: StoredEvent[] = [];
-    let prev = flat[0] || GENESIS;
-    for (let i = 1; i < flat.length; i += 5) {
-      const id = flat[i];
-      const hash = flat[i + 4];
-      events.push({
-        id,
-        seq: Number(id.slice(0, id.indexOf("-"))),
-        type: flat[i + 1],
-        at: new Date(Number(flat[i + 2])).toISOString(),
-        data: JSON.parse(flat[i + 3]),
-        prev,
-        hash,
-      } as StoredEvent);
-      prev = hash;
+    let ms = "";
+    let at = "";
+    for (const page of pages) {
+      for (const [id, fields] of page) {
+        const { t, a, d, h } = entryFields(fields);
+        // Events appended by one script share their time: convert each distinct one once.
+        if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
+        events.push({
+          id,
+          seq: Number(id.slice(0, id.indexOf("-"))),
+          type: t,
+          at,
+          data: JSON.parse(d),
+          prev,
+          hash: h,
+        } as StoredEvent);
+        prev = h;
+      }
     }
     return events;
+  }
+
+  /** Stream entries `from..to` of one segment, as Redis returns them. */
+  #range(segment: number, from: number, to: number): Promise<RawEntry[]> {
+    return this.#redis.xrange(
+      this.#keys.segment(segment),
+      `${from}-0`,
+      `${to}-0`,
+    ) as unknown as Promise<
+      RawEntry[]
+    >;
+  }
+
+  /** Events per segment, fixed by the log's first append; `null` while the log is empty. */
+  async #segmentSize(): Promise<number | null> {
+    if (this.#knownSegmentSize === null) {
+      const seg = await this.#redis.hget(this.#keys.head, "seg") as string | null;
+      this.#knownSegmentSize = seg === null ? null : Number(seg);
+    }
+    return this.#knownSegmentSize;
   }
 
   async head(): Promise<LogHead> {
@@ -279,7 +332,7 @@ export class RedisStore implements LedgerStore {
     const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
     const state: ProjectionState = new Map();
     let covered = await this.#fold(state, 0, (await this.head()).seq);
-    await this.#writeUsers(version, state, state.keys(), now);
+    await this.#writeUsers(version, state, state.keys(), now, true);
     for (;;) {
       const moved = Number(
         await this.#scripts.swap.exec(
@@ -291,7 +344,7 @@ export class RedisStore implements LedgerStore {
       // The log grew while we rebuilt: fold the rest and rewrite the users it touched.
       const touched = new Set<string>();
       covered = await this.#fold(state, covered, moved, touched);
-      await this.#writeUsers(version, state, touched, now);
+      await this.#writeUsers(version, state, touched, now, false);
     }
     await this.#dropProjection(old);
     return { events: covered, users: state.size };
@@ -355,12 +408,40 @@ export class RedisStore implements LedgerStore {
     state: ProjectionState,
     openIds: Iterable<string>,
     now: number,
+    fresh: boolean,
   ) {
-    let pipeline = this.#redis.pipeline();
-    let queued = 0;
+    const inFlight = new Set<Promise<unknown>>();
+    let chunk: string[] = [];
+    const flush = async () => {
+      const sent = this.#writeUserChunk(version, state, chunk, now, fresh);
+      chunk = [];
+      inFlight.add(sent);
+      sent.finally(() => inFlight.delete(sent));
+      if (inFlight.size >= PAGES_IN_FLIGHT) await Promise.race(inFlight);
+    };
+    for (const openId of openIds) {
+      chunk.push(openId);
+      if (chunk.length >= USERS_PER_WRITE) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    await Promise.all(inFlight);
+  }
+
+  /** One pipeline: each user's credits hash, and one ZADD/ZREM for the users index. */
+  #writeUserChunk(
+    version: string,
+    state: ProjectionState,
+    openIds: string[],
+    now: number,
+    fresh: boolean,
+  ): Promise<unknown> {
+    const pipeline = this.#redis.pipeline();
+    const present: { score: number; member: string }[] = [];
+    const absent: string[] = [];
     for (const openId of openIds) {
       const key = this.#keys.user(version, openId);
-      pipeline.del(key);
+      // A fresh projection version has no keys yet; a catch-up rewrites touched users whole.
+      if (!fresh) pipeline.del(key);
       const fields: Record<string, string> = {};
       let best = 0;
       for (const credit of state.get(openId)?.values() ?? []) {
@@ -370,17 +451,17 @@ export class RedisStore implements LedgerStore {
       }
       if (best > 0) {
         pipeline.hset(key, fields);
-        pipeline.zadd(this.#keys.users(version), { score: best, member: openId });
+        present.push({ score: best, member: openId });
       } else {
-        pipeline.zrem(this.#keys.users(version), openId);
-      }
-      if (++queued >= 300) {
-        await pipeline.exec();
-        pipeline = this.#redis.pipeline();
-        queued = 0;
+        absent.push(openId);
       }
     }
-    if (queued > 0) await pipeline.exec();
+    const users = this.#keys.users(version);
+    if (present.length > 0) {
+      pipeline.zadd(users, present[0], ...present.slice(1));
+    }
+    if (!fresh && absent.length > 0) pipeline.zrem(users, ...absent);
+    return pipeline.length() > 0 ? pipeline.exec() : Promise.resolve();
   }
 
   /** Unlinks every key of an old projection version (projection keys, never the log). */
