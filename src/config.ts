@@ -5,6 +5,8 @@
  * @module
  */
 
+import { type PushSettings, readPushSettings } from "./push/settings.ts";
+
 /** Everything the service reads from its environment. */
 export interface Config {
   port: number;
@@ -41,6 +43,8 @@ export interface Config {
   clientIpHeader: string | null;
   /** How long a WeChat login call may take before it counts as unavailable, in ms. */
   wechatLoginTimeoutMs: number;
+  /** Push delivery, the WeChat message client and the broadcast worker (src/push/settings.ts). */
+  push: PushSettings;
 }
 
 /** A configuration problem, with every bad variable listed. */
@@ -125,6 +129,7 @@ export function loadConfig(env: Env): Config {
     },
     clientIpHeader: clientIpHeader(env.CLIENT_IP_HEADER, problems),
     wechatLoginTimeoutMs: int("WECHAT_LOGIN_TIMEOUT_MS", 5_000, 100, 60_000)!,
+    push: readPushSettings(env, problems),
   };
   if (config.formIdSafetySeconds >= config.formIdTtlSeconds) {
     problems.push("FORMID_SAFETY_SECONDS must be less than FORMID_TTL_SECONDS");

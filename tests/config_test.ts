@@ -94,3 +94,47 @@ Deno.test("config: rate limits, client IP header and login timeout have defaults
     ]
   ) assert.match(message, new RegExp(name));
 });
+
+Deno.test("config: push settings have safe defaults and are validated by name", () => {
+  const push = loadConfig({}).push;
+  assert.equal(push.timeoutMs, 5_000);
+  assert.equal(push.concurrency, 256);
+  assert.equal(push.chunkUsers, 250);
+  assert.equal(push.workerEnabled, true);
+  assert.ok(push.chunksInFlight <= 1_000, "a consumer never holds 1,000 pending entries");
+  const custom = loadConfig({
+    WECHAT_TIMEOUT_MS: "800",
+    WORKER_ENABLED: "off",
+    BROADCAST_CHUNK_USERS: "1000",
+    BROADCAST_RECLAIM_MS: "2000",
+  }).push;
+  assert.deepEqual(
+    [custom.timeoutMs, custom.workerEnabled, custom.chunkUsers, custom.reclaimMs],
+    [800, false, 1_000, 2_000],
+  );
+  let message = "";
+  assert.throws(
+    () =>
+      loadConfig({
+        WECHAT_CONCURRENCY: "0",
+        BROADCAST_CHUNK_USERS: "1001",
+        WORKER_ENABLED: "maybe",
+        PUSH_MAX_ATTEMPTS: "2.5",
+        WECHAT_TIMEOUT_MS: "9000",
+        BROADCAST_RECLAIM_MS: "5000",
+      }),
+    (err) => {
+      message = (err as Error).message;
+      return err instanceof ConfigError;
+    },
+  );
+  for (
+    const name of [
+      "WECHAT_CONCURRENCY",
+      "BROADCAST_CHUNK_USERS",
+      "WORKER_ENABLED",
+      "PUSH_MAX_ATTEMPTS",
+      "BROADCAST_RECLAIM_MS must be greater than WECHAT_TIMEOUT_MS",
+    ]
+  ) assert.match(message, new RegExp(name));
+});
