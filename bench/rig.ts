@@ -6,7 +6,6 @@
  */
 import { Redis as IORedis } from "ioredis";
 import { startRedisServer } from "../tests/helpers/redis_server.ts";
-import { startBridge } from "../tools/upstash_bridge.ts";
 
 /** A running redis-server + bridge, and a direct client for measurements (INFO, fills). */
 export interface BenchRig {
@@ -16,22 +15,53 @@ export interface BenchRig {
   close(): Promise<void>;
 }
 
-/** Starts redis-server and the bridge. */
+/**
+ * Starts redis-server and the bridge. The bridge runs in its own process, as Upstash runs on its
+ * own machines: in-process it would share the benchmark's one JavaScript thread.
+ */
 export async function startBenchRig(): Promise<BenchRig> {
   const redis = await startRedisServer();
   const token = crypto.randomUUID();
-  const bridge = await startBridge({ redisUrl: redis.url, token });
+  const port = freePort();
+  const bridge = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../tools/upstash_bridge.ts", import.meta.url).pathname],
+    env: { BRIDGE_TOKEN: token, REDIS_URL: redis.url, PORT: String(port) },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url);
   const direct = new IORedis(redis.url, { lazyConnect: false });
   return {
     redisUrl: redis.url,
-    upstash: { url: bridge.url, token },
+    upstash: { url, token },
     direct,
     async close() {
       direct.disconnect();
-      await bridge.close();
+      bridge.kill("SIGTERM");
+      await bridge.status;
       await redis.close();
     },
   };
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await (await fetch(url, { method: "POST", body: "[]" })).body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`bridge did not start at ${url}`);
 }
 
 /** Redis's `used_memory` in bytes. */
