@@ -34,7 +34,7 @@ end
 -- Every appended event is hashed, so this is written for Lua 5.1's interpreter, where a call
 -- into the bit library costs far more than arithmetic: words are kept as unsigned numbers,
 -- rotations and shifts are done with % and /, sums are normalised with % 2^32 only when read,
--- and bit.* is called only where XOR and AND are unavoidable (7 calls per round).
+-- and bit.* is called only where XOR and AND are unavoidable (5 calls per round).
 local band, bxor, tohex = bit.band, bit.bxor, bit.tohex
 local byte, char, srep = string.byte, string.char, string.rep
 local K = {
@@ -75,7 +75,6 @@ local function sha256(msg)
       ) % M32
     end
     local a, b, c, d, e, f, g, h = h0, h1, h2, h3, h4, h5, h6, h7
-    local bc = bxor(b, c)
     for j = 0, 63 do
       e = e % M32
       local e6, e11, e25 = e % 64, e % 2048, e % 33554432
@@ -84,10 +83,9 @@ local function sha256(msg)
         + band(e, f) + band(4294967295 - e, g)
       a = a % M32
       local a2, a13, a22 = a % 4, a % 8192, a % 4194304
-      local ab = bxor(a, b)
+      -- Maj(a, b, c) = (a + b + c - (a ^ b ^ c)) / 2: per bit, the sum is the XOR plus twice the carry.
       local t2 = bxor((a - a2) / 4 + a2 * 1073741824, (a - a13) / 8192 + a13 * 524288, (a - a22) / 4194304 + a22 * 1024)
-        + bxor(b, band(ab, bc))
-      bc = ab
+        + (a + b + c - bxor(a, b, c) % M32) / 2
       h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2
     end
     h0 = (h0 + a) % M32; h1 = (h1 + b) % M32; h2 = (h2 + c) % M32; h3 = (h3 + d) % M32
