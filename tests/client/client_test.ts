@@ -232,7 +232,7 @@ Deno.test("client: subscribe answers are reported once, even across a kill", asy
     const answers = await client.requestSubscribe(["TPL_A", "TPL_B"]);
     assert.equal(answers.TPL_A, "accept");
     await eventually(() =>
-      (phone.storage.get("formid-ledger:reports") || []).length === 0 &&
+      ((phone.storage.get("formid-ledger:reports") || []) as unknown[]).length === 0 &&
       wx.calls("/v1/subscriptions").length === 1
     );
     assert.deepEqual(wx.calls("/v1/subscriptions")[0].body.results, {
