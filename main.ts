@@ -27,8 +27,21 @@ function start(): void {
   } else {
     console.log(`store: redis at ${new URL(config.redis!.url).host}, prefix "${config.prefix}"`);
   }
-  const { app } = createApp({ config, store, clock: systemClock });
+  const { app, push } = createApp({ config, store, clock: systemClock });
   Deno.serve({ port: config.port }, app.fetch);
+  if (push) {
+    // Deno Deploy: no queues and evictable instances, so a cron drives the broadcast worker
+    // step (50 s of work a minute). Locally Deno.cron needs --unstable-cron; the loop below is
+    // the self-hosted path. Both may run: instances share the work through the queue.
+    if (typeof Deno.cron === "function") {
+      Deno.cron("broadcast worker", "* * * * *", async () => {
+        await push.worker.step(Date.now() + 50_000);
+      });
+    }
+    if (config.push.workerEnabled) push.worker.start();
+  } else {
+    console.warn("push: WECHAT_APPID / WECHAT_SECRET unset: push and broadcast endpoints answer 503");
+  }
 }
 
 if (import.meta.main) start();

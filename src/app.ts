@@ -13,18 +13,25 @@ import { healthRoutes } from "./http/health.ts";
 import type { Clock } from "./ledger/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
 import type { LedgerStore } from "./store/store.ts";
+import { broadcastRoutes } from "./http/broadcasts.ts";
+import { pushRoutes } from "./http/push.ts";
+import { createPushService, type PushService } from "./push/service.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
   config: Config;
   store: LedgerStore;
   clock: Clock;
+  /** The HTTP client for WeChat calls (default: pooled keep-alive fetch). */
+  fetch?: typeof fetch;
 }
 
 /** Everything built from the dependencies, for main.ts and tests. */
 export interface Service {
   app: Hono;
   ledger: Ledger;
+  /** Push delivery, broadcasts and their worker; `null` without WeChat credentials. */
+  push: PushService | null;
 }
 
 /**
@@ -50,5 +57,8 @@ export function createApp(deps: AppDeps): Service {
   app.notFound(notFound);
   app.route("/", healthRoutes(store));
   app.route("/", creditsInRoutes({ config, ledger, clock }));
-  return { app, ledger };
+  const push = createPushService({ config, store, clock, fetch: deps.fetch });
+  app.route("/", pushRoutes(config, push));
+  app.route("/", broadcastRoutes(config, push));
+  return { app, ledger, push };
 }

@@ -1,0 +1,56 @@
+/**
+ * A small key-value, lock and work-queue abstraction beside the ledger store, for what is not
+ * the ledger: the shared WeChat access token and its refresh lock, idempotency records,
+ * broadcast descriptions and broadcast work. Keys are relative: each implementation puts them
+ * under the ledger's prefix. Two implementations behave alike: Redis (shared by every instance)
+ * and memory (one process, with the embedded store).
+ *
+ * @module
+ */
+
+/** Options of {@link KeyValue.set}. */
+export interface SetOptions {
+  /** Time to live in milliseconds. */
+  px?: number;
+  /** Only set when the key does not exist (a lock). */
+  nx?: boolean;
+}
+
+/** Strings with expiry, plus the compare-and-delete a lock release needs. */
+export interface KeyValue {
+  /** The value, or `null` when absent or expired. */
+  get(key: string): Promise<string | null>;
+  /** Sets the value; with `nx`, returns `false` (and changes nothing) when the key exists. */
+  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  /** Deletes the key only while it still holds `value`; returns whether it did. */
+  deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /** Deletes keys. */
+  del(...keys: string[]): Promise<void>;
+}
+
+/** One chunk of work read from a queue. */
+export interface WorkItem {
+  /** The queue it came from. */
+  queue: string;
+  /** Its id in the queue (a stream entry id). */
+  id: string;
+  payload: string;
+  /** True when it was reclaimed from a consumer that held it too long (a lost worker). */
+  reclaimed: boolean;
+}
+
+/**
+ * Named work queues shared by consumers (a Redis Stream per queue with one consumer group).
+ * An item read by a consumer stays pending until acknowledged; an item pending longer than
+ * `minIdleMs` is handed to the next consumer that asks (its first holder is presumed dead).
+ */
+export interface WorkQueue {
+  /** Appends items to a queue and makes the queue active. */
+  add(queue: string, payloads: string[]): Promise<void>;
+  /** Up to `count` items over every active queue: reclaimed stale ones first, then new ones. */
+  next(consumer: string, count: number, minIdleMs: number): Promise<WorkItem[]>;
+  /** Acknowledges an item: it is done and never handed out again. */
+  ack(item: WorkItem): Promise<void>;
+  /** Deletes a finished queue with everything in it. */
+  drop(queue: string): Promise<void>;
+}

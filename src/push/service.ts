@@ -1,0 +1,80 @@
+/**
+ * Builds everything push needs from the configuration and the ledger store: the shared key-value
+ * store and work queue (Redis beside a Redis store, memory beside the embedded one), the token
+ * cache, the WeChat client, delivery, broadcasts, the worker and idempotency.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { Clock } from "../ledger/clock.ts";
+import type { KeyValue, WorkQueue } from "../kv/kv.ts";
+import { MemoryKeyValue, MemoryWorkQueue } from "../kv/memory.ts";
+import { RedisKeyValue, RedisWorkQueue } from "../kv/redis.ts";
+import { RedisStore } from "../store/redis.ts";
+import type { LedgerStore } from "../store/store.ts";
+import { WeChatClient } from "../wechat/client.ts";
+import { AccessTokens } from "../wechat/token.ts";
+import { Broadcasts } from "./broadcast.ts";
+import { Deliverer } from "./deliver.ts";
+import { Idempotency } from "./idempotency.ts";
+import { BroadcastWorker } from "./worker.ts";
+
+/** The push machinery of one instance. */
+export interface PushService {
+  kv: KeyValue;
+  queue: WorkQueue;
+  tokens: AccessTokens;
+  client: WeChatClient;
+  deliverer: Deliverer;
+  broadcasts: Broadcasts;
+  worker: BroadcastWorker;
+  idempotency: Idempotency;
+}
+
+/** What the push machinery is built from; `fetch` lets a benchmark count calls. */
+export interface PushDeps {
+  config: Config;
+  store: LedgerStore;
+  clock: Clock;
+  fetch?: typeof fetch;
+}
+
+/** Builds the push machinery, or `null` when WECHAT_APPID / WECHAT_SECRET are not set. */
+export function createPushService({ config, store, clock, fetch }: PushDeps): PushService | null {
+  const { appid, secret, apiBase, tokenMode } = config.wechat;
+  if (!appid || !secret) return null;
+  const push = config.push;
+  const shared = store instanceof RedisStore;
+  const kv = shared ? new RedisKeyValue(store.redis, config.prefix) : new MemoryKeyValue(clock);
+  const queue = shared ? new RedisWorkQueue(store.redis, config.prefix) : new MemoryWorkQueue();
+  const tokens = new AccessTokens(
+    kv,
+    {
+      apiBase,
+      appid,
+      secret,
+      mode: tokenMode,
+      marginMs: push.tokenMarginSeconds * 1000,
+      lockMs: Math.max(push.timeoutMs * 2, 5_000),
+      waitMs: Math.max(push.timeoutMs * 3, 10_000),
+      timeoutMs: push.timeoutMs,
+      localTtlMs: 60_000,
+    },
+    clock,
+    fetch,
+  );
+  const client = new WeChatClient(tokens, {
+    apiBase,
+    timeoutMs: push.timeoutMs,
+    concurrency: push.concurrency,
+  }, fetch);
+  const deliverer = new Deliverer(store, client, clock, push);
+  const broadcasts = new Broadcasts(store, kv, queue, clock, push.chunkUsers);
+  const worker = new BroadcastWorker(queue, broadcasts, deliverer, push);
+  const idempotency = new Idempotency(
+    kv,
+    push.idempotencyTtlSeconds * 1000,
+    push.timeoutMs * push.maxAttempts * push.maxCredits + 60_000,
+  );
+  return { kv, queue, tokens, client, deliverer, broadcasts, worker, idempotency };
+}
