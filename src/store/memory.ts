@@ -26,6 +26,7 @@ import type {
   CollectResult,
   ConsumeRequest,
   LedgerStore,
+  ProjectionPage,
   RebuildResult,
   ReleaseRequest,
   UserPage,
@@ -198,6 +199,19 @@ export class MemoryStore implements LedgerStore {
     const openIds = all.slice(start, start + count);
     const next = start + count >= all.length ? "0" : String(start + count);
     return Promise.resolve({ cursor: next, openIds });
+  }
+
+  projectionPage(cursor: string, count: number, now: number): Promise<ProjectionPage> {
+    const all = [...this.#projection.entries()]
+      .filter(([, credits]) => [...credits.values()].some((c) => isValid(c, now)))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const start = Number(cursor);
+    const users = all.slice(start, start + count).map(([openId, credits]) => ({
+      openId,
+      credits: [...credits.values()].map((c) => ({ ...c })),
+    }));
+    const next = start + count >= all.length ? "0" : String(start + count);
+    return Promise.resolve({ cursor: next, users });
   }
 
   readEvents(after: number, limit: number): Promise<StoredEvent[]> {

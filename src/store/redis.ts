@@ -27,6 +27,7 @@ import type {
   CollectResult,
   ConsumeRequest,
   LedgerStore,
+  ProjectionPage,
   RebuildResult,
   ReleaseRequest,
   UserPage,
@@ -255,6 +256,18 @@ export class RedisStore implements LedgerStore {
       if (Number(page[i + 1]) > now) openIds.push(page[i]);
     }
     return { cursor: String(page[0]), openIds };
+  }
+
+  async projectionPage(cursor: string, count: number, now: number): Promise<ProjectionPage> {
+    const page = await this.#scripts.projection.exec(
+      [this.#keys.projection],
+      [this.#prefix, cursor, String(count), String(now)],
+    ) as unknown[];
+    const users = [];
+    for (let i = 1; i < page.length; i += 2) {
+      users.push({ openId: String(page[i]), credits: parseCredits(page[i + 1] as string[]) });
+    }
+    return { cursor: String(page[0]), users };
   }
 
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {

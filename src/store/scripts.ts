@@ -23,4 +23,5 @@ export const SCRIPTS = {
   swap: source("swap"),
   view: source("view"),
   users: source("users"),
+  projection: source("projection"),
 };

@@ -34,6 +34,18 @@ export interface UserPage {
   openIds: string[];
 }
 
+/** One user's credits as the live projection holds them. */
+export interface UserCredits {
+  openId: string;
+  credits: Credit[];
+}
+
+/** A page of the live projection; `cursor` is "0" when the listing is done. */
+export interface ProjectionPage {
+  cursor: string;
+  users: UserCredits[];
+}
+
 /** The result of a projection rebuild. */
 export interface RebuildResult {
   events: number;
@@ -72,6 +84,12 @@ export interface LedgerStore {
   view(openId: string, now: number): Promise<CreditView>;
   /** Users that may hold credits valid at `now`, in pages. */
   users(cursor: string, count: number, now: number): Promise<UserPage>;
+  /**
+   * The live projection in pages, for audits: every user who may hold credits valid at `now`,
+   * with the credits the projection holds for them (spent or expired ones may be included; a
+   * user may appear on two pages).
+   */
+  projectionPage(cursor: string, count: number, now: number): Promise<ProjectionPage>;
   /** Up to `limit` events with `seq > after`, in order. */
   readEvents(after: number, limit: number): Promise<StoredEvent[]>;
   /** The last event's seq and hash (`seq` 0 on an empty log). */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
-import type { Credit, CreditInput } from "../../src/ledger/credits.ts";
+import { type Credit, type CreditInput, viewOf } from "../../src/ledger/credits.ts";
 import type { StoredEvent } from "../../src/ledger/events.ts";
 import type { LedgerStore } from "../../src/store/store.ts";
 
@@ -259,6 +259,35 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.equal(event.hash, linkHash(prev, canonicalEvent(event)), `hash of ${event.seq}`);
       prev = event.hash;
     }
+    await store.close();
+  });
+
+  test("projectionPage lists every user's live credits, in pages", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("a", [form("x", T0 + HOUR)], T0); // expired by `now`
+    await store.collect("b", [form("y", T0 + DAY), form("y2", T0 + 2 * DAY)], T0);
+    await store.collect("c", [{ formId: "p", kind: "prepay", uses: 3, expiresAt: T0 + DAY }], T0);
+    await store.collect("d", [form("z", T0 + DAY)], T0);
+    const now = T0 + 2 * HOUR;
+    assert.ok(await store.consume("c", { pushId: "c1" }, now));
+    assert.ok(await store.consume("d", { pushId: "d1" }, now)); // d has nothing left
+    const listed = new Map<string, unknown>();
+    let cursor = "0";
+    let pages = 0;
+    do {
+      const page = await store.projectionPage(cursor, 1, now);
+      for (const user of page.users) listed.set(user.openId, viewOf(user.credits, now));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== "0" && pages < 100);
+    // Every holder is listed; a listed user may hold nothing valid any more (d), never wrongly.
+    const holders = [...listed].filter(([, v]) => (v as { valid: number }).valid > 0);
+    assert.deepEqual(holders.map(([openId]) => openId).sort(), ["b", "c"]);
+    assert.ok(!listed.has("a"), "a user whose credits all expired is not listed");
+    for (const openId of listed.keys()) {
+      assert.deepEqual(listed.get(openId), await store.view(openId, now), openId);
+    }
+    assert.equal((listed.get("c") as { sends: number }).sends, 2);
     await store.close();
   });
 
