@@ -24,7 +24,12 @@ export async function startBenchRig(): Promise<BenchRig> {
   const token = crypto.randomUUID();
   const port = freePort();
   const bridge = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../tools/upstash_bridge.ts", import.meta.url).pathname],
+    args: [
+      "run",
+      "-A",
+      ...(Deno.env.get("BRIDGE_PROF") ? ["--cpu-prof", "--cpu-prof-dir=/tmp/bprof"] : []),
+      new URL("../tools/upstash_bridge.ts", import.meta.url).pathname,
+    ],
     env: { BRIDGE_TOKEN: token, REDIS_URL: redis.url, PORT: String(port) },
     stdout: "null",
     stderr: "inherit",

@@ -45,7 +45,7 @@ const STATE_LETTER: Record<DeliveryState, string> = {
 };
 /** Events per page read, and pages in flight at once, while folding the log. */
 const PAGE = 5_000;
-const PAGES_IN_FLIGHT = 4;
+const PAGES_IN_FLIGHT = 8;
 /** Users per pipeline while writing a rebuilt projection. */
 const USERS_PER_WRITE = 1_000;
 
@@ -396,23 +396,37 @@ export class RedisStore implements LedgerStore {
   /** Folds events `after+1 .. to` into `state`, several pages in flight; returns the last seq. */
   async #fold(state: ProjectionState, after: number, to: number, touched?: Set<string>) {
     let next = after;
-    while (next < to) {
-      const starts: number[] = [];
-      for (let s = next; s < to && starts.length < PAGES_IN_FLIGHT; s += PAGE) starts.push(s);
-      const pages = await Promise.all(
-        starts.map((s) => this.readEvents(s, Math.min(PAGE, to - s))),
-      );
-      for (const page of pages) {
-        for (const event of page) {
-          if (event.seq !== next + 1) throw new Error(`log gap: expected seq ${next + 1}`);
-          applyEvent(state, event);
-          touched?.add((event.data as { openId: string }).openId);
-          next = event.seq;
-        }
+    for await (const page of this.#pages(after, to)) {
+      for (const event of page) {
+        if (event.seq !== next + 1) throw new Error(`log gap: expected seq ${next + 1}`);
+        applyEvent(state, event);
+        touched?.add((event.data as { openId: string }).openId);
+        next = event.seq;
       }
-      if (pages.every((p) => p.length === 0)) throw new Error(`log ends at ${next}, head ${to}`);
     }
+    if (next < to) throw new Error(`log ends at ${next}, head ${to}`);
     return next;
+  }
+
+  /**
+   * Pages of events `after+1 .. to`, in order, with several reads kept in flight (a sliding
+   * window) so Redis, the network and the fold overlap instead of taking turns.
+   */
+  async *#pages(after: number, to: number): AsyncGenerator<StoredEvent[]> {
+    const window: Promise<StoredEvent[]>[] = [];
+    let from = after;
+    const fill = () => {
+      while (window.length < PAGES_IN_FLIGHT && from < to) {
+        window.push(this.readEvents(from, Math.min(PAGE, to - from)));
+        from += PAGE;
+      }
+    };
+    fill();
+    while (window.length > 0) {
+      const page = await window.shift()!;
+      fill();
+      yield page;
+    }
   }
 
   /** Writes the given users of `state` into projection `version`, replacing what was there. */
