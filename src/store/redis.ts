@@ -311,10 +311,12 @@ export class RedisStore implements LedgerStore {
 
   /** Stream entries `from..to` of one segment, as Redis returns them. */
   #range(segment: number, from: number, to: number): Promise<RawEntry[]> {
+    // The end bound `<to>` means `<to>-<max>`: an entry slipped in as `<to>-1` is read (and
+    // caught by verification) instead of falling between two pages.
     return this.#redis.xrange(
       this.#keys.segment(segment),
       `${from}-0`,
-      `${to}-0`,
+      `${to}`,
     ) as unknown as Promise<
       RawEntry[]
     >;
