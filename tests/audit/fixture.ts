@@ -1,0 +1,111 @@
+/**
+ * Audit test fixtures: a small ledger on the real Redis (through the bridge and the production
+ * client), and raw access to its streams to tamper with the log the way an intruder with Redis
+ * access could.
+ */
+import { Redis as IORedis } from "ioredis";
+import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
+import type { CreditInput } from "../../src/ledger/credits.ts";
+import { createRedisStore, type RedisStore } from "../../src/store/redis.ts";
+import type { LedgerStore } from "../../src/store/store.ts";
+import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
+
+/** 2026-11-25 12:00 UTC. */
+export const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** A form credit expiring in a week. */
+export function form(formId: string, expiresAt = T0 + 7 * DAY): CreditInput {
+  return { formId, kind: "form", uses: 1, expiresAt };
+}
+
+/**
+ * Writes `users` rounds of three events (two credits collected, one use consumed) at one
+ * second apart: user i's events are seqs 3i+1 .. 3i+3.
+ */
+export async function writeRounds(store: LedgerStore, users: number): Promise<void> {
+  for (let i = 0; i < users; i++) {
+    const at = T0 + i * 1000;
+    await store.collect(`user${i}`, [form(`a${i}`), form(`b${i}`)], at);
+    await store.consume(`user${i}`, { pushId: `push${i}` }, at);
+  }
+}
+
+/** A Redis store under a fresh prefix, and a raw connection to the same Redis. */
+export interface TamperRig {
+  store: RedisStore;
+  prefix: string;
+  raw: IORedis;
+  close(): Promise<void>;
+}
+
+/** Opens a fresh ledger on the test Redis. */
+export function tamperRig(segmentEvents: number): TamperRig {
+  const url = Deno.env.get("TEST_REDIS_URL");
+  if (!url) throw new Error("TEST_REDIS_URL is not set: run the tests with `deno task test`");
+  const prefix = uniquePrefix("audit");
+  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents });
+  const raw = new IORedis(url);
+  return {
+    store,
+    prefix,
+    raw,
+    async close() {
+      await store.close();
+      raw.disconnect();
+    },
+  };
+}
+
+/** A stream entry: id and its fields as a name -> value record. */
+export interface RawEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+/** Every entry of one segment stream. */
+export async function readSegment(raw: IORedis, key: string): Promise<RawEntry[]> {
+  const entries = await raw.xrange(key, "-", "+");
+  return entries.map(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+    return { id, fields };
+  });
+}
+
+/**
+ * Rewrites a segment stream with `change(entries)`: streams only append, so an intruder deletes
+ * the key and adds the entries back, with explicit ids, as they want them.
+ */
+export async function rewriteSegment(
+  raw: IORedis,
+  key: string,
+  change: (entries: RawEntry[]) => RawEntry[],
+): Promise<void> {
+  const entries = change(await readSegment(raw, key));
+  const pipeline = raw.multi().del(key);
+  for (const { id, fields } of entries) {
+    pipeline.xadd(key, id, ...Object.entries(fields).flat());
+  }
+  await pipeline.exec();
+}
+
+/**
+ * Re-hashes `entries` as a self-consistent chain starting from `prev`, as an intruder who knows
+ * the (public) hashing rule would; returns the last hash.
+ */
+export function rechain(entries: RawEntry[], prev: string = GENESIS): string {
+  for (const entry of entries) {
+    const seq = Number(entry.id.split("-")[0]);
+    const at = new Date(Number(entry.fields.a)).toISOString();
+    const canonical = canonicalEvent({
+      seq,
+      type: entry.fields.t,
+      at,
+      data: JSON.parse(entry.fields.d),
+    });
+    entry.fields.h = prev = linkHash(prev, canonical);
+  }
+  return prev;
+}
