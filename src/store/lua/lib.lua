@@ -6,7 +6,7 @@
 --
 -- append(type, data_json) adds one event to the current segment stream <prefix>:log:<n> with
 -- entry id "<seq>-0" and fields t (type), a (epoch ms), d (canonical data JSON), h (hash), where
--- hash = SHA-256(prev_hash .. canonical event) as documented in src/audit/chain.ts.
+-- hash = SHA-256(prev hash as 32 raw bytes .. canonical event), as documented in src/audit/chain.ts.
 -- The head is written once, by save_head(), at the end of the script.
 
 local PREFIX = ARGV[1]
@@ -94,6 +94,11 @@ local function sha256(msg)
   return tohex(h0) .. tohex(h1) .. tohex(h2) .. tohex(h3) .. tohex(h4) .. tohex(h5) .. tohex(h6) .. tohex(h7)
 end
 
+-- 64 hex characters -> the 32 bytes they spell.
+local function hex_bytes(hex)
+  return (string.gsub(hex, '%x%x', function(pair) return char(tonumber(pair, 16)) end))
+end
+
 -- A JSON string literal escaped exactly as JavaScript's JSON.stringify escapes it.
 local ESCAPES = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n',
   ['\r'] = '\\r', ['\t'] = '\\t' }
@@ -117,7 +122,7 @@ local function append(event_type, data_json)
   local seq = head_seq + 1
   local canonical = '{"at":"' .. AT_ISO .. '","data":' .. data_json .. ',"seq":' .. seq
     .. ',"type":"' .. event_type .. '"}'
-  local hash = sha256(head_hash .. canonical)
+  local hash = sha256(hex_bytes(head_hash) .. canonical)
   local segment = math.floor((seq - 1) / seg_size)
   redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0',
     't', event_type, 'a', ARGV[2], 'd', data_json, 'h', hash)
