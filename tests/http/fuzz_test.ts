@@ -113,7 +113,7 @@ class Gen {
     return out;
   }
   /** A body: valid-looking JSON, broken JSON, or bytes. */
-  body(): string | Uint8Array | undefined {
+  body(): string | Uint8Array<ArrayBuffer> | undefined {
     switch (this.int(8)) {
       case 0:
         return undefined;
