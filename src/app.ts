@@ -9,6 +9,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "./config.ts";
 import { notFound, onError } from "./http/errors.ts";
 import { creditsInRoutes } from "./http/credits_in.ts";
+import { eventRoutes } from "./http/events.ts";
 import { healthRoutes } from "./http/health.ts";
 import type { Clock } from "./ledger/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): Service {
   app.onError(onError);
   app.notFound(notFound);
   app.route("/", healthRoutes(store));
+  app.route("/", eventRoutes(config, store));
   app.route("/", creditsInRoutes({ config, ledger, clock }));
   const push = createPushService({ config, store, clock, fetch: deps.fetch });
   app.route("/", pushRoutes(config, push));

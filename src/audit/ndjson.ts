@@ -11,10 +11,15 @@ import type { LogChunk } from "./pages.ts";
 /** The media type of the export. */
 export const NDJSON = "application/x-ndjson";
 
+/** An event with its fields in export order: seq, id, type, at, data, prev, hash. */
+export function exportEvent(event: StoredEvent): StoredEvent {
+  const { seq, id, type, at, data, prev, hash } = event;
+  return { seq, id, type, at, data, prev, hash } as StoredEvent;
+}
+
 /** One event as one export line, newline included. */
 export function eventLine(event: StoredEvent): string {
-  const { seq, id, type, at, data, prev, hash } = event;
-  return `${JSON.stringify({ seq, id, type, at, data, prev, hash })}\n`;
+  return `${JSON.stringify(exportEvent(event))}\n`;
 }
 
 /**

@@ -234,7 +234,16 @@ export class ChainVerifier {
   finish(head?: LogHead): ChainBreak | null {
     if (this.#break) return this.#break;
     const last = this.#expected - 1;
-    if (head && head.seq > last) {
+    if (head && head.seq < last) {
+      this.#fail({
+        seq: head.seq + 1,
+        kind: "truncated",
+        message: `the log's head is at seq ${head.seq}, before seq ${last} where verification ` +
+          `started or got to: events ${head.seq + 1}..${last} are gone`,
+        expected: last,
+        found: head.seq,
+      });
+    } else if (head && head.seq > last) {
       this.#fail({
         seq: last + 1,
         kind: "truncated",
