@@ -49,7 +49,9 @@ export const onError: ErrorHandler = (err, c) => {
       : "bad_request";
     return errorResponse(c, status, code, err.message || "request refused");
   }
-  console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, err);
+  // One line, no stack: a stack (or a nested cause) may carry request data into the logs.
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : typeof err;
+  console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${what.slice(0, 300)}`);
   return errorResponse(c, 500, "internal", "internal error");
 };
 
