@@ -98,6 +98,8 @@ class FormIdClient {
     this.onError = options.onError || (() => {});
     this.failures = 0;
     this.timer = null;
+    /** No upload before this time (epoch ms): the server's Retry-After. */
+    this.holdUntil = 0;
     this.flushing = null;
     this.again = false;
     this.loggingIn = null;
@@ -115,8 +117,12 @@ class FormIdClient {
   save(name, value) {
     if (this.dead) return; // a killed app writes nothing
     const key = `${this.opts.storageKey}:${name}`;
-    if (value === null) this.wx.removeStorageSync(key);
-    else this.wx.setStorageSync(key, value);
+    try {
+      if (value === null) this.wx.removeStorageSync(key);
+      else this.wx.setStorageSync(key, value);
+    } catch (err) {
+      this.onError(err); // storage full (10 MB per mini-program): nothing else to do here
+    }
   }
 
   queue() {
@@ -145,7 +151,8 @@ class FormIdClient {
     if (queue.some((item) => item.formId === formId)) return false;
     queue.push({ formId, collectedAt: collectedAt || this.now() });
     this.save("queue", queue);
-    if (queue.length >= this.opts.batchSize) this.flush();
+    // While a retry waits (backoff), taps do not bring it forward: the timer will send them.
+    if (queue.length >= this.opts.batchSize && this.timer === null) this.flush();
     return true;
   }
 
@@ -174,7 +181,9 @@ class FormIdClient {
    */
   request(options) {
     const waiting = this.pending();
-    if (waiting.formIds > 0 || waiting.reports > 0) this.flush();
+    // The app reaching its own server is a sign the network is back, so a backoff is cut short;
+    // a wait the ledger asked for (Retry-After) is not.
+    if ((waiting.formIds > 0 || waiting.reports > 0) && this.now() >= this.holdUntil) this.flush();
     return this.wx.request(options);
   }
 
@@ -354,7 +363,9 @@ class FormIdClient {
       this.opts.maxBackoffMs,
       this.opts.minBackoffMs * 2 ** (this.failures - 1),
     );
-    const delay = Math.max(Math.round(base * (0.5 + this.random() / 2)), err.retryAfterMs || 0);
+    const asked = err.retryAfterMs || 0;
+    const delay = Math.max(Math.round(base * (0.5 + this.random() / 2)), asked);
+    this.holdUntil = this.now() + asked;
     this.timer = this.setTimer(() => {
       this.timer = null;
       this.flush();

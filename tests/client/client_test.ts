@@ -156,6 +156,7 @@ Deno.test("client: offline, 5xx and 429 are retried with backoff; nothing is dro
   const phone = device(rig, "carol");
   try {
     const { wx, client } = phone.launch();
+    await client.login();
     wx.offline = true;
     for (let i = 0; i < 10; i++) client.collect(`o${i}`);
     await eventually(() => wx.sent.filter((r) => r.status === "offline").length >= 3);
@@ -257,6 +258,51 @@ Deno.test("client: subscribe answers are reported once, even across a kill", asy
     const view = await serverView(rig, session.openId);
     assert.deepEqual(view.byTemplate, { TPL_A: { credits: 2, sends: 2 } });
     assert.deepEqual(next.client.pending(), { formIds: 0, reports: 0 });
+  } finally {
+    phone.shutdown();
+    await rig.close();
+  }
+});
+
+Deno.test("client: taps during a backoff wait for it; the app's next request cuts it short", async () => {
+  const rig = await startRig("memory");
+  const phone = device(rig, "gus");
+  try {
+    const { wx, client } = phone.launch({ minBackoffMs: 60_000, maxBackoffMs: 60_000 });
+    await client.login();
+    wx.offline = true;
+    for (let i = 0; i < 10; i++) client.collect(`t${i}`);
+    await eventually(() => wx.calls("/v1/formids").length === 1);
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 10; i < 30; i++) client.collect(`t${i}`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(wx.calls("/v1/formids").length, 1, "no attempt per tap while backing off");
+    wx.offline = false;
+    await new Promise((resolve) =>
+      client.request({ url: `${rig.svc.url}/healthz`, success: resolve })
+    );
+    await eventually(() => queued(phone.storage).length === 0);
+    assert.equal(wx.calls("/v1/formids").filter((r) => r.status === 200).length, 1);
+  } finally {
+    phone.shutdown();
+    await rig.close();
+  }
+});
+
+Deno.test("client: offline from launch, the login itself is retried until the network is back", async () => {
+  const rig = await startRig("memory");
+  const phone = device(rig, "hana");
+  try {
+    const { wx, client } = phone.launch();
+    wx.offline = true;
+    for (let i = 0; i < 10; i++) client.collect(`l${i}`);
+    await eventually(() => wx.logins >= 3);
+    assert.equal(wx.sent.length, 0, "nothing could be sent");
+    assert.equal(queued(phone.storage).length, 10);
+    wx.offline = false;
+    await eventually(() => queued(phone.storage).length === 0);
+    const session = phone.storage.get("formid-ledger:session") as { openId: string };
+    assert.equal((await serverView(rig, session.openId)).valid, 10);
   } finally {
     phone.shutdown();
     await rig.close();

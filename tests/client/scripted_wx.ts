@@ -115,6 +115,10 @@ export class ScriptedWx {
   // deno-lint-ignore no-explicit-any
   login(o: any): void {
     this.logins++;
+    if (this.offline) {
+      queueMicrotask(() => o.fail?.({ errMsg: "login:fail" }));
+      return;
+    }
     fetch(`${this.options.simUrl}/__sim/codes`, {
       method: "POST",
       headers: { "content-type": "application/json" },
