@@ -71,6 +71,16 @@ export function parseCheckpoint(text: string): Checkpoint {
   return { seq: Number(match[1]), hash: match[2] };
 }
 
+/** A problem with a set of checkpoints given together (two hashes for one seq), or `null`. */
+export function checkpointConflict(points: Checkpoint[]): string | null {
+  const hashes = new Map<number, string>();
+  for (const { seq, hash } of points) {
+    if ((hashes.get(seq) ?? hash) !== hash) return `two different hashes given for seq ${seq}`;
+    hashes.set(seq, hash);
+  }
+  return null;
+}
+
 /** `seq:hash` of a checkpoint. */
 export function formatCheckpoint(point: Checkpoint): string {
   return `${point.seq}:${point.hash}`;

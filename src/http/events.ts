@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { auditStore } from "../audit/audit.ts";
 import { eventLine, exportEvent, NDJSON } from "../audit/ndjson.ts";
 import { logPages } from "../audit/pages.ts";
-import { type Checkpoint, parseCheckpoint } from "../audit/verify.ts";
+import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../audit/verify.ts";
 import type { LogHead } from "../ledger/events.ts";
 import type { LedgerStore } from "../store/store.ts";
 import { requireRole, type RoleTokens } from "./auth.ts";
@@ -86,13 +86,8 @@ export function eventRoutes(tokens: RoleTokens, store: LedgerStore): Hono {
     const checkpoints = (c.req.queries("checkpoint") ?? []).map((text) =>
       checkpointParam(text, "checkpoint")!
     );
-    const recorded = new Map<number, string>();
-    for (const point of [...checkpoints, ...(from ? [from] : [])]) {
-      if ((recorded.get(point.seq) ?? point.hash) !== point.hash) {
-        throw new ApiError(400, "bad_request", `two different hashes given for seq ${point.seq}`);
-      }
-      recorded.set(point.seq, point.hash);
-    }
+    const conflict = checkpointConflict([...checkpoints, ...(from ? [from] : [])]);
+    if (conflict) throw new ApiError(400, "bad_request", conflict);
     const result = await auditStore(store, { from, checkpoints, budgetMs });
     return c.json({ ...result.verify, budgetMs }, 200, { "cache-control": "no-store" });
   });
