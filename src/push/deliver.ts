@@ -63,6 +63,19 @@ export interface DeliverySettings {
   retryBaseMs: number;
 }
 
+/**
+ * Most deliveries per store call. Redis runs a script alone, so one call for a whole chunk would
+ * hold every other client up while it hashes hundreds of events; slices keep each call short
+ * (~100 events) and are sent together (the client pipelines them into one request).
+ */
+export const STORE_SLICE = 100;
+
+function slices<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += STORE_SLICE) out.push(items.slice(i, i + STORE_SLICE));
+  return out;
+}
+
 /** The credit filter a push kind gives. */
 export function filterOf(templateId: string, kind: PushKind = "auto"): CreditFilter {
   if (kind === "template") return { templateId, kinds: ["form", "prepay"] };
@@ -120,10 +133,15 @@ export class Deliverer {
         ...pending.map((p) => p.last?.class === "transient" ? p.faults : 0),
       );
       if (backoff > 0) await this.sleep(this.#backoffMs(backoff));
-      const taken = await this.store.takeMany(
-        { ...filter, broadcastId, deliveries: pending.map((p) => p.ref) },
-        this.clock.now(),
-      );
+      const now = this.clock.now();
+      const taken = (await Promise.all(
+        slices(pending).map((slice) =>
+          this.store.takeMany(
+            { ...filter, broadcastId, deliveries: slice.map((p) => p.ref) },
+            now,
+          )
+        ),
+      )).flat();
       const outcomes: DeliveryOutcome[] = [];
       const sends: Promise<void>[] = [];
       const again: Progress[] = [];
@@ -162,7 +180,10 @@ export class Deliverer {
         }
       });
       await Promise.all(sends);
-      await this.store.recordMany(broadcastId, outcomes, this.clock.now());
+      const at = this.clock.now();
+      await Promise.all(
+        slices(outcomes).map((slice) => this.store.recordMany(broadcastId, slice, at)),
+      );
       // After the daily quota is reached nothing more is sent; released users stay pending.
       pending = quotaReached ? [] : again;
     }
