@@ -1,7 +1,7 @@
 /**
  * Broadcasts (admin): `POST /v1/broadcasts` `{ templateId, page?, data, openIds?, kind? }` ->
  * `202 { broadcastId, total, state }`, the work queued for the workers (default audience: every
- * user who may hold a valid credit); `GET /v1/broadcasts/:id` -> `{ total, sent, failed,
+ * user who may hold a valid credit); `GET /v1/broadcasts/:id` (admin or auditor) -> `{ total, sent, failed,
  * noCredit, pending, errors: { "<errcode>": n }, state, ... }`.
  *
  * @module
@@ -50,7 +50,7 @@ export function broadcastRoutes(config: Config, push: PushService | null): Hono 
     service.worker.poke();
     return c.json({ broadcastId: info.broadcastId, total: info.total, state: info.state }, 202);
   });
-  app.get("/v1/broadcasts/:id", admin, async (c) => {
+  app.get("/v1/broadcasts/:id", requireRole(config, ["admin", "auditor"]), async (c) => {
     const id = c.req.param("id");
     const status = /^[a-z0-9]{1,40}$/.test(id) ? await ready().broadcasts.status(id) : null;
     if (!status) throw new ApiError(404, "not_found", "no such broadcast");

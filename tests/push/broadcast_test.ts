@@ -142,6 +142,21 @@ for (const store of ["redis", "memory"] as const) {
       assert.deepEqual(stats.sends.d, { "f-d-1": 1 }, "one message per user per broadcast");
       assert.equal((await rig.service.ledger.view("d")).valid, 1);
       assert.deepEqual(auditCredits(await readLog(rig.service.store)).unsettled, []);
+      const audited = await fetch(`${rig.service.url}/v1/broadcasts/${id}`, {
+        headers: { authorization: `Bearer ${rig.service.config.auditToken}` },
+      });
+      assert.equal(audited.status, 200, "auditors may read progress");
+      assert.equal((await audited.json()).sent, 3);
+      const forged = await fetch(`${rig.service.url}/v1/broadcasts`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${rig.service.config.auditToken}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(ORDER),
+      });
+      assert.equal(forged.status, 403, "auditors may not broadcast");
+      await forged.body?.cancel();
       const missing = await rig.call("/v1/broadcasts/bnope");
       assert.equal(missing.status, 404);
       assert.equal((await missing.json()).error.code, "not_found");
