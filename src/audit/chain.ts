@@ -87,15 +87,21 @@ let scratch = new Uint8Array(1024);
 /** `SHA-256(prev bytes || canonical)` in lowercase hex; `prev` is given in hex. */
 export function linkHash(prev: string, canonical: string): string {
   // One buffer and one update instead of a Buffer per link: the verifier calls this per event.
-  if (!/^[0-9a-f]{64}$/.test(prev)) {
-    return createHash("sha256").update(Buffer.from(prev, "hex")).update(canonical, "utf8")
-      .digest("hex");
-  }
   if (scratch.length < 32 + canonical.length * 3) {
     scratch = new Uint8Array(32 + canonical.length * 3);
   }
-  for (let i = 0; i < 32; i++) {
-    scratch[i] = (HEX_VALUE[prev.charCodeAt(2 * i)] << 4) | HEX_VALUE[prev.charCodeAt(2 * i + 1)];
+  let invalid = prev.length !== 64;
+  for (let i = 0; i < 32 && !invalid; i++) {
+    const a = prev.charCodeAt(2 * i);
+    const b = prev.charCodeAt(2 * i + 1);
+    const hi = HEX_VALUE[a & 127] | (a & ~127); // > 15 unless a lowercase hex digit
+    const lo = HEX_VALUE[b & 127] | (b & ~127);
+    invalid = (hi | lo) > 15;
+    scratch[i] = (hi << 4) | lo;
+  }
+  if (invalid) {
+    return createHash("sha256").update(Buffer.from(prev, "hex")).update(canonical, "utf8")
+      .digest("hex");
   }
   const { written } = encoder.encodeInto(canonical, scratch.subarray(32));
   return createHash("sha256").update(scratch.subarray(0, 32 + written)).digest("hex");

@@ -71,5 +71,9 @@ Deno.test("linkHash is SHA-256 over prev's 32 bytes then the canonical UTF-8", (
   }
   const long = "x".repeat(5000) + "表".repeat(2000);
   assert.equal(linkHash(prev, long), referenceLink(prev, long), "longer than the scratch buffer");
-  assert.equal(linkHash("ABC", "y"), referenceLink("ABC", "y"), "a malformed prev still hashes");
+  for (const bad of ["ABC", "0".repeat(63) + "g", "g" + "0".repeat(63), "0".repeat(62) + "é0"]) {
+    assert.equal(linkHash(bad, "y"), referenceLink(bad, "y"), `malformed prev ${bad}`);
+  }
+  const upper = "AB".repeat(32);
+  assert.equal(linkHash(upper, "y"), referenceLink(upper, "y"), "uppercase hex is still hex");
 });
