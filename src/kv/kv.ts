@@ -49,6 +49,8 @@ export interface WorkQueue {
   add(queue: string, payloads: string[]): Promise<void>;
   /** Up to `count` items over every active queue: reclaimed stale ones first, then new ones. */
   next(consumer: string, count: number, minIdleMs: number): Promise<WorkItem[]>;
+  /** Tells the queue `consumer` is still working `item` (resets its idle time); false if lost. */
+  touch(item: WorkItem, consumer: string): Promise<boolean>;
   /** Acknowledges an item: it is done and never handed out again. */
   ack(item: WorkItem): Promise<void>;
   /** Deletes a finished queue with everything in it. */

@@ -97,6 +97,13 @@ export class MemoryWorkQueue implements WorkQueue {
     return Promise.resolve(items);
   }
 
+  touch(item: WorkItem, consumer: string): Promise<boolean> {
+    const held = this.#queues.get(item.queue)?.pending.get(item.id);
+    if (!held || held.consumer !== consumer) return Promise.resolve(false);
+    held.since = this.clock.now();
+    return Promise.resolve(true);
+  }
+
   ack(item: WorkItem): Promise<void> {
     this.#queues.get(item.queue)?.pending.delete(item.id);
     return Promise.resolve();

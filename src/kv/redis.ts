@@ -62,12 +62,14 @@ export class RedisKeyValue implements KeyValue {
 export class RedisWorkQueue implements WorkQueue {
   readonly #add: LuaScript;
   readonly #next: LuaScript;
+  readonly #touch: LuaScript;
   readonly #active: string;
   readonly #streamPrefix: string;
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.#add = redis.createScript(source("queue_add")) as LuaScript;
     this.#next = redis.createScript(source("queue_next")) as LuaScript;
+    this.#touch = redis.createScript(source("queue_touch")) as LuaScript;
     this.#active = `${prefix}:bc:active`;
     this.#streamPrefix = `${prefix}:bc:`;
   }
@@ -98,6 +100,12 @@ export class RedisWorkQueue implements WorkQueue {
       });
     }
     return items;
+  }
+
+  async touch(item: WorkItem, consumer: string): Promise<boolean> {
+    return Number(
+      await this.#touch.exec([this.#stream(item.queue)], [GROUP, consumer, item.id]),
+    ) === 1;
   }
 
   async ack(item: WorkItem): Promise<void> {

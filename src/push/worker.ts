@@ -119,11 +119,18 @@ export class BroadcastWorker {
       openId,
       pushId: broadcastPushId(info.broadcastId, chunk.offset + i),
     }));
-    const { reports, quotaReached } = await this.deliverer.deliverMany(
-      refs,
-      info.message,
-      info.broadcastId,
-    );
+    // A long chunk (retries with backoff) keeps telling the queue it is alive, so it is not
+    // reclaimed from under a live worker.
+    const heartbeat = setInterval(() => {
+      this.queue.touch(item, this.consumer).catch(() => {});
+    }, Math.max(50, Math.floor(this.settings.reclaimMs / 3)));
+    let batch;
+    try {
+      batch = await this.deliverer.deliverMany(refs, info.message, info.broadcastId);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const { reports, quotaReached } = batch;
     report.chunks++;
     report.deliveries += reports.filter((r) => r.status === "sent").length;
     if (quotaReached) {

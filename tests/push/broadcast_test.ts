@@ -183,3 +183,40 @@ Deno.test("broadcast (memory): 500 users with 10% faults, exactly once", async (
     await rig.close();
   }
 });
+
+Deno.test("broadcast (redis): a chunk slower than the reclaim time stays with its live worker", async () => {
+  const env = {
+    BROADCAST_RECLAIM_MS: "600",
+    WECHAT_TIMEOUT_MS: "500",
+    PUSH_RETRY_BASE_MS: "200",
+    PUSH_MAX_ATTEMPTS: "10",
+    BROADCAST_CHUNK_USERS: "20",
+    WORKER_CHUNKS_IN_FLIGHT: "1",
+  };
+  const rig = await startPushRig("redis", env, 150);
+  const second = await startService({
+    store: "redis",
+    env: {
+      ...SIM_ENV,
+      ...env,
+      WECHAT_API_BASE: rig.sim.url,
+      LEDGER_PREFIX: rig.service.config.prefix,
+    },
+  });
+  try {
+    const users = Array.from({ length: 40 }, (_, i) => `slow-${i}`);
+    await rig.giveMany(users.map((openId) => ({ openId, formId: `f-${openId}` })));
+    await rig.simControl("/__sim/faults", { rate: 0.5, kinds: ["busy"], seed: 11 });
+    const id = await create(rig, ORDER);
+    const started = Date.now();
+    await Promise.all([rig.service.push!.worker.step(), second.push!.worker.step()]);
+    assert.ok(Date.now() - started > 1_200, "chunks took longer than the reclaim time");
+    const status = await waitForEnd(rig, id);
+    assert.deepEqual([status.state, status.sent, status.failed], ["done", 40, 0]);
+    const stats = await rig.stats();
+    assert.ok(users.every((u) => stats.sends[u]?.[`f-${u}`] === 1));
+  } finally {
+    await second.close();
+    await rig.close();
+  }
+});

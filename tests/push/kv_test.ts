@@ -59,6 +59,16 @@ for (const [name, make] of Object.entries(kinds)) {
     assert.deepEqual(reclaimed.map((item) => item.payload).sort(), a.map((i) => i.payload).sort());
     assert.ok(reclaimed.every((item) => item.reclaimed));
     assert.deepEqual(await queue.next("dave", 10, 100_000), [], "held again by carol");
+    // A live consumer's touch keeps its item from being reclaimed; a stranger's touch does nothing.
+    await sleep(150);
+    assert.equal(await queue.touch(reclaimed[1], "carol"), true);
+    assert.equal(await queue.touch(reclaimed[1], "mallory"), false);
+    assert.deepEqual(await queue.next("dave", 10, 100).then((i) => i.map((x) => x.payload)), [
+      reclaimed[0].payload,
+    ]);
+    await sleep(150);
+    const retaken = await queue.next("carol", 10, 100);
+    assert.deepEqual(retaken.map((x) => x.payload).sort(), reclaimed.map((x) => x.payload).sort());
     await queue.ack(reclaimed[0]);
     await sleep(150);
     const again = await queue.next("erin", 10, 100);
