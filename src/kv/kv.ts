@@ -42,13 +42,13 @@ export interface WorkItem {
 /**
  * Named work queues shared by consumers (a Redis Stream per queue with one consumer group).
  * An item read by a consumer stays pending until acknowledged; an item pending longer than
- * `minIdleMs` is handed to the next consumer that asks (its first holder is presumed dead).
+ * `reclaimAfterMs` is handed to the next consumer that asks (its first holder is presumed dead).
  */
 export interface WorkQueue {
   /** Appends items to a queue and makes the queue active. */
   add(queue: string, payloads: string[]): Promise<void>;
   /** Up to `count` items over every active queue: reclaimed stale ones first, then new ones. */
-  next(consumer: string, count: number, minIdleMs: number): Promise<WorkItem[]>;
+  next(consumer: string, count: number, reclaimAfterMs: number): Promise<WorkItem[]>;
   /** Tells the queue `consumer` is still working `item` (resets its idle time); false if lost. */
   touch(item: WorkItem, consumer: string): Promise<boolean>;
   /** Acknowledges an item: it is done and never handed out again. */

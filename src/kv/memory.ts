@@ -71,13 +71,13 @@ export class MemoryWorkQueue implements WorkQueue {
     return Promise.resolve();
   }
 
-  next(consumer: string, count: number, minIdleMs: number): Promise<WorkItem[]> {
+  next(consumer: string, count: number, reclaimAfterMs: number): Promise<WorkItem[]> {
     const now = this.clock.now();
     const items: WorkItem[] = [];
     for (const [name, q] of this.#queues) {
       for (const held of q.pending.values()) {
         if (items.length >= count) break;
-        if (now - held.since < minIdleMs) continue;
+        if (now - held.since < reclaimAfterMs) continue;
         held.consumer = consumer;
         held.since = now;
         items.push({

@@ -85,10 +85,10 @@ export class RedisWorkQueue implements WorkQueue {
     }
   }
 
-  async next(consumer: string, count: number, minIdleMs: number): Promise<WorkItem[]> {
+  async next(consumer: string, count: number, reclaimAfterMs: number): Promise<WorkItem[]> {
     const flat = await this.#next.exec(
       [this.#active],
-      [this.#streamPrefix, GROUP, consumer, String(count), String(minIdleMs)],
+      [this.#streamPrefix, GROUP, consumer, String(count), String(reclaimAfterMs)],
     ) as string[];
     const items: WorkItem[] = [];
     for (let i = 0; i < flat.length; i += 4) {
