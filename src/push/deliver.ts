@@ -181,9 +181,7 @@ export class Deliverer {
       });
       await Promise.all(sends);
       const at = this.clock.now();
-      await Promise.all(
-        slices(outcomes).map((slice) => this.store.recordMany(broadcastId, slice, at)),
-      );
+      await Promise.all(slices(outcomes).map((slice) => this.#record(broadcastId, slice, at)));
       // After the daily quota is reached nothing more is sent; released users stay pending.
       pending = quotaReached ? [] : again;
     }
@@ -258,6 +256,22 @@ export class Deliverer {
       state: retry ? "retry" : "failed",
       ...(retry ? {} : { errcode: result.errcode }),
     };
+  }
+
+  /**
+   * Records outcomes. In a broadcast recording is idempotent (the store applies an outcome only
+   * while the user's state is the expected one), so a failed call is retried a few times before
+   * the chunk is left for another worker; outside a broadcast a retry could release twice.
+   */
+  async #record(broadcastId: string | undefined, outcomes: DeliveryOutcome[], at: number) {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.store.recordMany(broadcastId, outcomes, at);
+      } catch (err) {
+        if (broadcastId === undefined || attempt >= 3) throw err;
+        await this.sleep(100 * 2 ** attempt);
+      }
+    }
   }
 
   /** Exponential backoff with equal jitter: half fixed, half random. */

@@ -111,8 +111,14 @@ export class MemoryStore implements LedgerStore {
   ): Promise<void> {
     const bc = broadcastId === undefined ? undefined : this.#broadcast(broadcastId);
     for (const o of outcomes) {
-      this.#commit(o.events, now);
       const c = o.credit;
+      const tracked = bc !== undefined && o.state !== undefined;
+      if (tracked) {
+        // Applies only while the user's state is the expected one: idempotent, never counted twice.
+        const state = bc.states.get(o.openId);
+        if (!(c ? state === `t|${c.formId}` : state === undefined || state === "r")) continue;
+      }
+      this.#commit(o.events, now);
       if (o.release && c) {
         const { formId, kind, templateId, expiresAt } = c;
         this.#commit([{
@@ -127,11 +133,8 @@ export class MemoryStore implements LedgerStore {
           },
         }], now);
       }
-      if (!bc || !o.state) continue;
-      const state = bc.states.get(o.openId);
-      const matches = c ? state === `t|${c.formId}` : state === undefined || state === "r";
-      if (!matches) continue;
-      bc.states.set(o.openId, STATE_LETTER[o.state]);
+      if (!tracked) continue;
+      bc.states.set(o.openId, STATE_LETTER[o.state!]);
       const field = tallyField(o.state);
       if (field) bc.tally[field] = (bc.tally[field] ?? 0) + 1;
       if (o.state === "failed" && o.errcode !== undefined) {

@@ -70,7 +70,11 @@ export interface LedgerStore {
    * `FormIdConsumed` each); in a broadcast, each user at most once (see `TakeResult`).
    */
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]>;
-  /** Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically. */
+  /**
+   * Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically. In a
+   * broadcast an outcome applies only while the user's state is the expected one, so recording
+   * twice changes nothing.
+   */
   recordMany(
     broadcastId: string | undefined,
     outcomes: DeliveryOutcome[],

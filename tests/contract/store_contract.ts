@@ -459,8 +459,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
       { ...sent(1), release: true, state: "retry" },
       { ...sent(3), state: "failed", errcode: 41028 },
     ], T0);
-    // Recording the same outcome again changes nothing in the tally.
-    await store.recordMany("B", [sent(0)], T0);
+    // Recording an outcome again (a retried call) changes nothing: no event, no release, no count.
+    const seq = (await store.head()).seq;
+    await store.recordMany("B", [{
+      ...sent(1),
+      release: true,
+      state: "retry",
+      events: [{
+        type: "PushFailed",
+        data: { pushId: "B.u2", openId: "u2", errcode: -1, errmsg: "busy", class: "transient" },
+      }],
+    }, sent(0)], T0);
+    assert.equal((await store.head()).seq, seq);
+    assert.equal((await store.view("u2", T0)).sends, 2, "released once, not twice");
     const second = await store.takeMany({ broadcastId: "B", deliveries }, T0 + 1);
     assert.deepEqual(second.map((r) => r.status), ["done", "taken", "lost", "done"]);
     assert.equal((second[2] as { formId: string }).formId, "u3-1");

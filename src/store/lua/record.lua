@@ -6,12 +6,13 @@
 --   tally field ('' none, 'sent', 'failed', 'noCredit'), errcode to count ('' none),
 --   release: formId ('' no release), projection value when the credit is gone, users score,
 --   FormIdReleased data JSON; then the number of audit events n and n pairs (type, data JSON).
--- The audit events are appended first, then FormIdReleased (as release.lua does it). They are
--- facts and are always recorded; the broadcast state and tally change only when the user's
--- state is still the expected one, so an outcome arriving after the delivery was declared lost
--- (or recorded twice) is never counted twice. Returns the number of outcomes counted.
+-- The audit events are appended first, then FormIdReleased (as release.lua does it).
+-- In a broadcast an outcome applies only while the user's state is still the expected one:
+-- an outcome recorded twice (a retried call) or arriving after the delivery was declared lost
+-- by another worker changes nothing, so recording is idempotent and nothing counts twice.
+-- Returns the number of outcomes applied.
 local state_key, tally_key, ttl = ARGV[5], ARGV[6], ARGV[7]
-local counted = 0
+local applied = 0
 local i = 8
 while i <= #ARGV do
   local open_id, expect, next_state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -19,32 +20,35 @@ while i <= #ARGV do
   local release_id, release_value, release_score, release_json =
     ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
   local n = tonumber(ARGV[i + 9])
-  for k = 1, n do
-    append(ARGV[i + 8 + 2 * k], ARGV[i + 9 + 2 * k])
-  end
+  local first_event = i + 10
   i = i + 10 + 2 * n
-  if release_id ~= '' then
-    local key = user_key(open_id)
-    local value = redis.call('HGET', key, release_id)
-    if value then
-      local expires, uses, kind, credit_template = parse_credit(value)
-      redis.call('HSET', key, release_id, credit_value(expires, uses + 1, kind, credit_template))
-    else
-      redis.call('HSET', key, release_id, release_value)
-    end
-    redis.call('ZADD', users_key(), 'GT', release_score, open_id)
-    append('FormIdReleased', release_json)
-  end
+  local matches = true
   if state_key ~= '' and next_state ~= '' then
     local state = redis.call('HGET', state_key, open_id)
-    local matches
     if expect == '' then matches = (state == false or state == 'r') else matches = (state == expect) end
-    if matches then
+  end
+  if matches then
+    for k = 0, n - 1 do
+      append(ARGV[first_event + 2 * k], ARGV[first_event + 2 * k + 1])
+    end
+    if release_id ~= '' then
+      local key = user_key(open_id)
+      local value = redis.call('HGET', key, release_id)
+      if value then
+        local expires, uses, kind, credit_template = parse_credit(value)
+        redis.call('HSET', key, release_id, credit_value(expires, uses + 1, kind, credit_template))
+      else
+        redis.call('HSET', key, release_id, release_value)
+      end
+      redis.call('ZADD', users_key(), 'GT', release_score, open_id)
+      append('FormIdReleased', release_json)
+    end
+    if state_key ~= '' and next_state ~= '' then
       redis.call('HSET', state_key, open_id, next_state)
       if tally_field ~= '' then redis.call('HINCRBY', tally_key, tally_field, 1) end
       if errcode ~= '' then redis.call('HINCRBY', tally_key, 'e:' .. errcode, 1) end
-      counted = counted + 1
     end
+    applied = applied + 1
   end
 end
 if state_key ~= '' then
@@ -52,4 +56,4 @@ if state_key ~= '' then
   if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
 end
 save_head()
-return counted
+return applied
