@@ -40,7 +40,9 @@ function start(): void {
     }
     if (config.push.workerEnabled) push.worker.start();
   } else {
-    console.warn("push: WECHAT_APPID / WECHAT_SECRET unset: push and broadcast endpoints answer 503");
+    console.warn(
+      "push: WECHAT_APPID / WECHAT_SECRET unset: push and broadcast endpoints answer 503",
+    );
   }
 }
 
