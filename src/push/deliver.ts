@@ -181,7 +181,11 @@ export class Deliverer {
       });
       await Promise.all(sends);
       const at = this.clock.now();
-      await Promise.all(slices(outcomes).map((slice) => this.#record(broadcastId, slice, at)));
+      // Outside a broadcast an outcome without events or a release has nothing to record.
+      const toRecord = broadcastId !== undefined
+        ? outcomes
+        : outcomes.filter((o) => o.events.length > 0 || o.release);
+      await Promise.all(slices(toRecord).map((slice) => this.#record(broadcastId, slice, at)));
       // After the daily quota is reached nothing more is sent; released users stay pending.
       pending = quotaReached ? [] : again;
     }
