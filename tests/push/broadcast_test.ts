@@ -220,3 +220,22 @@ Deno.test("broadcast (redis): a chunk slower than the reclaim time stays with it
     await rig.close();
   }
 });
+
+Deno.test("broadcast (memory): a step with a passed deadline takes no work (the cron path)", async () => {
+  const rig = await startPushRig("memory", {
+    BROADCAST_CHUNK_USERS: "5",
+    WORKER_CHUNKS_IN_FLIGHT: "1",
+  });
+  try {
+    const users = Array.from({ length: 20 }, (_, i) => `cron-${i}`);
+    await rig.giveMany(users.map((openId) => ({ openId, formId: `f-${openId}` })));
+    const id = await create(rig, ORDER);
+    const worker = rig.service.push!.worker;
+    assert.deepEqual(await worker.step(Date.now() - 1), { chunks: 0, deliveries: 0 });
+    assert.equal((await (await rig.call(`/v1/broadcasts/${id}`)).json()).pending, 20);
+    assert.deepEqual(await worker.step(Date.now() + 50_000), { chunks: 4, deliveries: 20 });
+    assert.equal((await waitForEnd(rig, id)).state, "done");
+  } finally {
+    await rig.close();
+  }
+});
