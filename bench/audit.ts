@@ -75,12 +75,12 @@ async function runPhase(phase: Phase, env: Record<string, string>): Promise<Phas
   const now = Number(env.now);
   const head = await store.head();
   const samples: Sample[] = [sample(0, true)];
-  // One collection when the run passes the middle of the log, so the middle heap is live data.
-  let middleTaken = false;
+  // A collection when the run passes the middle and 95% of the log, so those heaps are live data.
+  const marks = [0.5, 0.95];
   const progress = (p: AuditProgress | { seq: number }) => {
-    const middle = !middleTaken && p.seq >= head.seq / 2;
-    middleTaken ||= middle;
-    samples.push(sample(p.seq, middle));
+    const mark = marks.length > 0 && p.seq >= head.seq * marks[0];
+    if (mark) marks.shift();
+    samples.push(sample(p.seq, mark));
   };
   const started = performance.now();
   const done = (events: number, extra?: Record<string, unknown>): PhaseResult => {
@@ -173,12 +173,12 @@ async function spawnPhase(phase: Phase, env: Record<string, string>): Promise<Ph
 }
 
 function memoryLine(samples: Sample[], events: number): string {
-  const middle = samples.find((s) => s.seq >= events / 2) ?? samples.at(-1)!;
-  const f = (s: Sample) => `${s.rss.toFixed(0)}/${s.heap.toFixed(0)}`;
+  const at = (share: number) => samples.find((s) => s.seq >= events * share) ?? samples.at(-1)!;
+  const f = (s: Sample) => `${s.rss.toFixed(0)}/${s.heap.toFixed(0)} (seq ${fmt(s.seq)})`;
   const peak = Math.max(...samples.map((s) => s.rss));
-  return `start ${f(samples[0])}, middle ${f(middle)} (seq ${fmt(middle.seq)}), end ${
-    f(samples.at(-1)!)
-  }, peak RSS ${peak.toFixed(0)}`;
+  return `start ${f(samples[0])}, middle ${f(at(0.5))}, end ${f(at(0.95))}, peak RSS ${
+    peak.toFixed(0)
+  }`;
 }
 
 async function main(): Promise<void> {
