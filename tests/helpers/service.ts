@@ -37,7 +37,7 @@ export const TEST_ENV = {
 } as const;
 
 /** Starts the app with a real `Deno.serve` on a free port. */
-export async function startService(options: TestServiceOptions): Promise<TestService> {
+export function startService(options: TestServiceOptions): Promise<TestService> {
   const env: Record<string, string> = { ...TEST_ENV, ...options.env };
   if (options.store === "redis") {
     const { url, token } = upstashFromEnv();
@@ -58,7 +58,7 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
     service.app.fetch,
   );
-  return {
+  return Promise.resolve({
     ...service,
     url: `http://127.0.0.1:${server.addr.port}`,
     config,
@@ -67,5 +67,5 @@ export async function startService(options: TestServiceOptions): Promise<TestSer
       await server.shutdown();
       await store.close();
     },
-  };
+  });
 }
