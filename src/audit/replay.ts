@@ -67,8 +67,8 @@ export class Replay {
   #events = 0;
   #sent = 0;
   #failed = 0;
-  /** Credits by the hour they expire in, for pruning: hour -> [openId, formId, expiresAt][]. */
-  readonly #expiring = new Map<number, [string, string, number][]>();
+  /** Credits by the hour they expire in, for pruning: hour -> [openId, formId, expiresAt, ...]. */
+  readonly #expiring = new Map<number, (string | number)[]>();
   #prunedThrough = -Infinity;
   readonly #margin: number;
   /** When set, every openId an event touches is added (projection comparisons skip them). */
@@ -146,9 +146,10 @@ export class Replay {
     if (through <= this.#prunedThrough) return;
     for (const [hour, credits] of this.#expiring) {
       if (hour > through) continue;
-      for (const [openId, formId, expiresAt] of credits) {
-        const credit = this.state.get(openId)?.get(formId);
-        if (credit && credit.expiresAt === expiresAt) this.#drop(openId, credit);
+      for (let i = 0; i < credits.length; i += 3) {
+        const openId = credits[i] as string;
+        const credit = this.state.get(openId)?.get(credits[i + 1] as string);
+        if (credit && credit.expiresAt === credits[i + 2]) this.#drop(openId, credit);
       }
       this.#expiring.delete(hour);
     }
@@ -218,7 +219,7 @@ export class Replay {
     const hour = Math.floor(expiresAt / HOUR);
     let list = this.#expiring.get(hour);
     if (!list) this.#expiring.set(hour, list = []);
-    list.push([openId, formId, expiresAt]);
+    list.push(openId, formId, expiresAt);
   }
 
   #anomaly(event: StoredEvent, what: string): void {
