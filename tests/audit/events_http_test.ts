@@ -6,7 +6,10 @@
 import assert from "node:assert/strict";
 import { auditChunks, auditStore } from "../../src/audit/audit.ts";
 import { readNdjson } from "../../src/audit/ndjson.ts";
+import { createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
 import { systemClock } from "../../src/ledger/clock.ts";
+import { MemoryStore } from "../../src/store/memory.ts";
 import { issueSession } from "../../src/http/session_token.ts";
 import { startService, type StoreKind, TEST_ENV, type TestService } from "../helpers/service.ts";
 import { form, rewriteSegment, T0, writeRounds } from "./fixture.ts";
@@ -205,3 +208,32 @@ async function drain(res: Response): Promise<number> {
   await res.body?.cancel();
   return res.status;
 }
+
+Deno.test("the NDJSON export reads the log lazily, a few pages ahead of the client", async () => {
+  class CountingStore extends MemoryStore {
+    reads = 0;
+    override readEvents(after: number, limit: number) {
+      this.reads++;
+      return super.readEvents(after, limit);
+    }
+  }
+  const counted = new CountingStore();
+  for (let i = 0; i < 100; i++) {
+    await counted.collect(`user${i}`, Array.from({ length: 200 }, (_, k) => form(`f${k}`)), T0);
+  }
+  counted.reads = 0;
+  const config = loadConfig({ ...TEST_ENV });
+  const { app } = createApp({ config, store: counted, clock: systemClock });
+  const res = await app.request("/v1/events", { headers: NDJSON_ACCEPT });
+  const reader = res.body!.getReader();
+  const first = await reader.read();
+  assert.ok(first.value && first.value.length > 0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(counted.reads <= 4, `${counted.reads} pages read for 20,000 events after one chunk`);
+  let lines = new TextDecoder().decode(first.value).split("\n").length - 1;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    lines += new TextDecoder().decode(chunk.value).split("\n").length - 1;
+  }
+  assert.equal(lines, 20_000);
+  assert.equal(counted.reads, 10, "20,000 events in pages of 2,000");
+});
