@@ -142,10 +142,13 @@ export async function main(args: string[]): Promise<number> {
 
 let progressShown = false;
 
-/** A progress reporter: a self-rewriting line on a terminal, a line every 10 s otherwise. */
+/**
+ * A progress reporter for runs past two seconds: a self-rewriting line on a terminal, otherwise a
+ * line then one every 10 s.
+ */
 function progressLine(): (progress: AuditProgress) => void {
   const terminal = Deno.stderr.isTerminal();
-  let lastPrinted = 0;
+  let lastPrinted = -Infinity;
   const encoder = new TextEncoder();
   return ({ seq, to, elapsedMs }) => {
     if (elapsedMs < 2_000) return;

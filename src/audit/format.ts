@@ -47,19 +47,26 @@ export function formatAudit(result: AuditResult): string[] {
     lines.push("", `credits by kind at ${report.at} (credits / uses):`);
     lines.push(
       `  ${"kind".padEnd(10)}${
-        ["collected", "consumed", "released", "expired", "outstanding"].map((h) => h.padStart(14))
+        ["collected", "consumed", "released", "expired", "outstanding"].map((h) => h.padStart(22))
           .join("")
       }`,
     );
+    const unbalanced: string[] = [];
     for (const [kind, t] of Object.entries(report.credits)) {
       const pair = (c: { credits: number; uses: number }) => `${n(c.credits)} / ${n(c.uses)}`;
       lines.push(
         `  ${kind.padEnd(10)}${
           [pair(t.collected), n(t.consumed), n(t.released), pair(t.expired), pair(t.outstanding)]
-            .map((v) => v.padStart(14)).join("")
+            .map((v) => v.padStart(22)).join("")
         }`,
       );
+      const left = t.collected.uses - t.consumed + t.released;
+      if (left !== t.expired.uses + t.outstanding.uses) unbalanced.push(kind);
     }
+    lines.push(
+      "  uses: collected - consumed + released = expired + outstanding: " +
+        (unbalanced.length === 0 ? "holds for every kind" : `DOES NOT HOLD for ${unbalanced}`),
+    );
     const failed = Object.entries(report.pushes.failedByErrcode)
       .sort(([, a], [, b]) => b - a)
       .map(([code, count]) => `${code}: ${n(count)}`).join(", ");

@@ -43,6 +43,7 @@ Deno.test("replay CLI: a sound log exits 0 with the report", async () => {
     assert.match(text.stdout, /30 events verified from genesis through seq 30/);
     assert.match(text.stdout, /FormIdCollected\s+20/);
     assert.match(text.stdout, /10 users compared, 0 mismatches/);
+    assert.match(text.stdout, /collected - consumed \+ released = expired \+ outstanding: holds/);
     assert.match(text.stdout, /result: OK$/m);
     const json = await replay(["--at", AT, "--json"], storeEnv(rig));
     assert.equal(json.code, 0);
