@@ -82,8 +82,11 @@ class Run {
   async consume(chunks: AsyncIterable<LogChunk>, to: number | null): Promise<void> {
     const { budgetMs, onProgress } = this.options;
     const every = this.options.progressEveryMs ?? 1_000;
+    // A whole export verified from a checkpoint: the events up to it are skipped, unread.
+    const skipThrough = this.options.from?.seq ?? 0;
     for await (const chunk of chunks) {
       for (const event of chunk.events) {
+        if (skipThrough > 0 && event?.seq <= skipThrough && !this.verifier.verified) continue;
         this.verifier.check(event);
         this.replay?.apply(event);
       }

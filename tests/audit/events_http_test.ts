@@ -128,6 +128,11 @@ for (const kind of ["memory", "redis"] as StoreKind[]) {
       assert.equal(rest.body.complete, true);
       assert.equal(rest.body.events, 4000 - part.body.through.seq);
       assert.equal(rest.body.through.seq, 4000);
+      // Starting beyond the head means the log lost events since that checkpoint.
+      const beyond = await getJson(`${svc.url}/v1/audit/verify?from=4100:${"b".repeat(64)}`);
+      assert.equal(beyond.body.ok, false);
+      assert.equal(beyond.body.break.kind, "truncated");
+      assert.equal(beyond.body.break.seq, 4001);
       // A wrong recorded checkpoint is a break, located at its seq.
       const wrong = await getJson(`${svc.url}/v1/audit/verify?checkpoint=10:${"a".repeat(64)}`);
       assert.equal(wrong.body.ok, false);

@@ -100,6 +100,16 @@ Deno.test("replay CLI: an export file verifies; a cut one fails against its head
     assert.equal(result.report.credits.form.outstanding.uses, 10);
     assert.equal(result.comparison, undefined, "a file has no live projection to compare");
 
+    const at20 = JSON.parse(text.split("\n")[19]);
+    const fromCheckpoint = await replay(["--file", file, "--from", `20:${at20.hash}`, "--json"]);
+    assert.equal(fromCheckpoint.code, 0, fromCheckpoint.stdout + fromCheckpoint.stderr);
+    const partial = JSON.parse(fromCheckpoint.stdout);
+    assert.equal(partial.verify.events, 10, "the export's first 20 events are skipped");
+    assert.deepEqual(partial.verify.through.seq, 30);
+    const wrongStart = await replay(["--file", file, "--from", `20:${"0".repeat(64)}`]);
+    assert.equal(wrongStart.code, 1);
+    assert.match(wrongStart.stdout, /BROKEN at seq 21 \(prev_mismatch\)/);
+
     await Deno.writeTextFile(file, text.split("\n").slice(0, 27).join("\n") + "\n");
     const cut = await replay(["--file", file, "--checkpoint", head, "--at", AT]);
     assert.equal(cut.code, 1);
