@@ -19,8 +19,9 @@ export function applyEvent(state: ProjectionState, event: LedgerEvent): void {
   switch (event.type) {
     case "FormIdCollected": {
       const { openId, formId, kind, templateId, uses, expiresAt } = event.data;
-      const credits = userCredits(state, openId);
-      if (!credits.has(formId)) credits.set(formId, { formId, kind, templateId, uses, expiresAt });
+      // The log holds a FormIdCollected only when the store took the formId as new, which it
+      // does again once an expired credit of the same id was pruned: the event always wins.
+      userCredits(state, openId).set(formId, { formId, kind, templateId, uses, expiresAt });
       return;
     }
     case "FormIdConsumed": {

@@ -340,6 +340,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.close();
   });
 
+  test("a formId collected again after its expired credit was pruned survives a rebuild", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("eve", [form("f", T0 + HOUR)], T0);
+    const later = T0 + 2 * HOUR;
+    // Consuming prunes the expired credit, so the same formId is new again.
+    assert.equal(await store.consume("eve", { pushId: "p1" }, later), null);
+    assert.deepEqual((await store.collect("eve", [form("f", later + DAY)], later)).accepted, ["f"]);
+    const live = await store.view("eve", later);
+    assert.equal(live.valid, 1);
+    await store.rebuild(later);
+    assert.deepEqual(await store.view("eve", later), live);
+    await store.close();
+  });
+
   test("takeMany takes one credit per delivery, soonest expiry first, in one step", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     await store.collect("a", [form("a-late", T0 + DAY), form("a-soon", T0 + HOUR)], T0);
