@@ -456,7 +456,7 @@ export class RedisStore implements LedgerStore {
     await Promise.all(inFlight);
   }
 
-  /** One pipeline: each user's credits hash, and one ZADD/ZREM for the users index. */
+  /** One script call writing each user's credits hash and users index entry. */
   #writeUserChunk(
     version: string,
     state: ProjectionState,
@@ -464,33 +464,21 @@ export class RedisStore implements LedgerStore {
     now: number,
     fresh: boolean,
   ): Promise<unknown> {
-    const pipeline = this.#redis.pipeline();
-    const present: { score: number; member: string }[] = [];
-    const absent: string[] = [];
+    const args = [this.#keys.user(version, ""), fresh ? "1" : "0"];
     for (const openId of openIds) {
-      const key = this.#keys.user(version, openId);
-      // A fresh projection version has no keys yet; a catch-up rewrites touched users whole.
-      if (!fresh) pipeline.del(key);
-      const fields: Record<string, string> = {};
+      const fields: string[] = [];
       let best = 0;
       for (const credit of state.get(openId)?.values() ?? []) {
         if (credit.expiresAt !== null && credit.expiresAt <= now) continue;
-        fields[credit.formId] = creditValue(credit);
+        fields.push(credit.formId, creditValue(credit));
         best = Math.max(best, credit.expiresAt ?? NO_EXPIRY_SCORE);
       }
-      if (best > 0) {
-        pipeline.hset(key, fields);
-        present.push({ score: best, member: openId });
-      } else {
-        absent.push(openId);
-      }
+      // A fresh projection version has no keys yet: a user without credits needs nothing.
+      if (fresh && best === 0) continue;
+      args.push(openId, String(best), String(fields.length / 2), ...fields);
     }
-    const users = this.#keys.users(version);
-    if (present.length > 0) {
-      pipeline.zadd(users, present[0], ...present.slice(1));
-    }
-    if (!fresh && absent.length > 0) pipeline.zrem(users, ...absent);
-    return pipeline.length() > 0 ? pipeline.exec() : Promise.resolve();
+    if (args.length === 2) return Promise.resolve();
+    return this.#scripts.writeUsers.exec([this.#keys.users(version)], args);
   }
 
   /** Unlinks every key of an old projection version (projection keys, never the log). */

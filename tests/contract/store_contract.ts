@@ -340,6 +340,29 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.close();
   });
 
+  test("writes made while a rebuild runs are all in the projection it swaps in", async () => {
+    const store = await factory({ segmentEvents: 100 });
+    const other = await factory({ segmentEvents: 100, shareWith: store });
+    const openIds = Array.from({ length: 20 }, (_, i) => `w${i}`);
+    for (const openId of openIds) {
+      await store.collect(openId, [form(`${openId}-a`), form(`${openId}-b`)], T0);
+    }
+    const writes = (async () => {
+      for (const [i, openId] of openIds.entries()) {
+        await other.collect(openId, [form(`${openId}-c`)], T0);
+        if (i % 2 === 0) await other.consume(openId, { pushId: `p${i}` }, T0);
+      }
+    })();
+    await Promise.all([store.rebuild(T0), writes]);
+    const live = await snapshot(store, openIds, T0);
+    for (const [i, openId] of openIds.entries()) {
+      assert.equal((live[openId] as { valid: number }).valid, i % 2 === 0 ? 2 : 3, openId);
+    }
+    await store.rebuild(T0);
+    assert.deepEqual(await snapshot(store, openIds, T0), live);
+    await store.close();
+  });
+
   test("a formId collected again after its expired credit was pruned survives a rebuild", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     await store.collect("eve", [form("f", T0 + HOUR)], T0);
