@@ -6,6 +6,7 @@
  */
 import { Redis } from "@upstash/redis";
 import { canonicalJson, GENESIS } from "../audit/chain.ts";
+import { logPages } from "../audit/pages.ts";
 import type { Credit, CreditInput, CreditView } from "../ledger/credits.ts";
 import { viewOf } from "../ledger/credits.ts";
 import type { CreditKind, LedgerEvent, LogHead, StoredEvent } from "../ledger/events.ts";
@@ -43,9 +44,8 @@ const STATE_LETTER: Record<DeliveryState, string> = {
   failed: "f",
   no_credit: "n",
 };
-/** Events per page read, and pages in flight at once, while folding the log. */
-const PAGE = 5_000;
-const PAGES_IN_FLIGHT = 8;
+/** Script calls in flight at once while writing a rebuilt projection. */
+const WRITES_IN_FLIGHT = 4;
 /** Users per pipeline while writing a rebuilt projection. */
 const USERS_PER_WRITE = 1_000;
 
@@ -398,8 +398,9 @@ export class RedisStore implements LedgerStore {
   /** Folds events `after+1 .. to` into `state`, several pages in flight; returns the last seq. */
   async #fold(state: ProjectionState, after: number, to: number, touched?: Set<string>) {
     let next = after;
-    for await (const page of this.#pages(after, to)) {
-      for (const event of page) {
+    for await (const { events, unreadable } of logPages(this, { after, to })) {
+      if (unreadable) throw new Error(`unreadable log entry after seq ${unreadable.after}`);
+      for (const event of events) {
         if (event.seq !== next + 1) throw new Error(`log gap: expected seq ${next + 1}`);
         applyEvent(state, event);
         touched?.add((event.data as { openId: string }).openId);
@@ -408,27 +409,6 @@ export class RedisStore implements LedgerStore {
     }
     if (next < to) throw new Error(`log ends at ${next}, head ${to}`);
     return next;
-  }
-
-  /**
-   * Pages of events `after+1 .. to`, in order, with several reads kept in flight (a sliding
-   * window) so Redis, the network and the fold overlap instead of taking turns.
-   */
-  async *#pages(after: number, to: number): AsyncGenerator<StoredEvent[]> {
-    const window: Promise<StoredEvent[]>[] = [];
-    let from = after;
-    const fill = () => {
-      while (window.length < PAGES_IN_FLIGHT && from < to) {
-        window.push(this.readEvents(from, Math.min(PAGE, to - from)));
-        from += PAGE;
-      }
-    };
-    fill();
-    while (window.length > 0) {
-      const page = await window.shift()!;
-      fill();
-      yield page;
-    }
   }
 
   /** Writes the given users of `state` into projection `version`, replacing what was there. */
@@ -446,7 +426,7 @@ export class RedisStore implements LedgerStore {
       chunk = [];
       inFlight.add(sent);
       sent.finally(() => inFlight.delete(sent));
-      if (inFlight.size >= PAGES_IN_FLIGHT) await Promise.race(inFlight);
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
     };
     for (const openId of openIds) {
       chunk.push(openId);
