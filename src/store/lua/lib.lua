@@ -147,3 +147,52 @@ end
 local function credit_value(expires, uses, kind, template)
   return expires .. '|' .. uses .. '|' .. kind .. '|' .. template
 end
+
+-- Takes one use of the user's valid credit that expires soonest (a subscribe credit only for
+-- its own template; `kinds` holds the allowed letters f, p, s), dropping expired entries met on
+-- the way, and appends FormIdConsumed. Returns formId, value before the use; nil when none.
+local function take_credit(open_id, template, kinds, push_id)
+  local key = user_key(open_id)
+  local entries = redis.call('HGETALL', key)
+  local best_id, best_value, best_rank
+  for i = 1, #entries, 2 do
+    local id, value = entries[i], entries[i + 1]
+    local expires, uses, kind, credit_template = parse_credit(value)
+    if expires ~= 0 and expires <= NOW then
+      redis.call('HDEL', key, id)
+    elseif uses > 0 and string.find(kinds, kind, 1, true)
+      and (kind ~= 's' or credit_template == template) then
+      local rank = expires == 0 and NO_EXPIRY_SCORE or expires
+      if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
+        best_id, best_value, best_rank = id, value, rank
+      end
+    end
+  end
+  if best_id == nil then return nil end
+  local expires, uses, kind, credit_template = parse_credit(best_value)
+  if uses == 1 and expires == 0 then
+    redis.call('HDEL', key, best_id)
+  else
+    redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
+  end
+  append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
+    .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
+  return best_id, best_value
+end
+
+-- Gives one use back to a user's credit and appends FormIdReleased (`data_json`). `gone_value`
+-- is the projection value to write when the credit was removed (its last use was taken), and
+-- `score` its users index score. Returns the event's seq.
+local function release_credit(open_id, form_id, gone_value, score, data_json)
+  local key = user_key(open_id)
+  local value = redis.call('HGET', key, form_id)
+  if value then
+    local expires, uses, kind, template = parse_credit(value)
+    redis.call('HSET', key, form_id, credit_value(expires, uses + 1, kind, template))
+  else
+    redis.call('HSET', key, form_id, gone_value)
+  end
+  redis.call('ZADD', users_key(), 'GT', score, open_id)
+  return append('FormIdReleased', data_json)
+end
+

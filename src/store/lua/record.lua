@@ -32,16 +32,7 @@ while i <= #ARGV do
       append(ARGV[first_event + 2 * k], ARGV[first_event + 2 * k + 1])
     end
     if release_id ~= '' then
-      local key = user_key(open_id)
-      local value = redis.call('HGET', key, release_id)
-      if value then
-        local expires, uses, kind, credit_template = parse_credit(value)
-        redis.call('HSET', key, release_id, credit_value(expires, uses + 1, kind, credit_template))
-      else
-        redis.call('HSET', key, release_id, release_value)
-      end
-      redis.call('ZADD', users_key(), 'GT', release_score, open_id)
-      append('FormIdReleased', release_json)
+      release_credit(open_id, release_id, release_value, release_score, release_json)
     end
     if state_key ~= '' and next_state ~= '' then
       redis.call('HSET', state_key, open_id, next_state)

@@ -16,41 +16,12 @@ local state_key, tally_key, ttl, broadcast_id = ARGV[5], ARGV[6], ARGV[7], ARGV[
 local lost_message, template, kinds = ARGV[9], ARGV[10], ARGV[11]
 local out = {}
 
-local function take_credit(open_id, push_id)
-  local key = user_key(open_id)
-  local entries = redis.call('HGETALL', key)
-  local best_id, best_value, best_rank
-  for i = 1, #entries, 2 do
-    local id, value = entries[i], entries[i + 1]
-    local expires, uses, kind, credit_template = parse_credit(value)
-    if expires ~= 0 and expires <= NOW then
-      redis.call('HDEL', key, id)
-    elseif uses > 0 and string.find(kinds, kind, 1, true)
-      and (kind ~= 's' or credit_template == template) then
-      local rank = expires == 0 and NO_EXPIRY_SCORE or expires
-      if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
-        best_id, best_value, best_rank = id, value, rank
-      end
-    end
-  end
-  if best_id == nil then return nil end
-  local expires, uses, kind, credit_template = parse_credit(best_value)
-  if uses == 1 and expires == 0 then
-    redis.call('HDEL', key, best_id)
-  else
-    redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
-  end
-  append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
-    .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
-  return best_id, best_value
-end
-
 for i = 12, #ARGV, 2 do
   local open_id, push_id = ARGV[i], ARGV[i + 1]
   local state = false
   if state_key ~= '' then state = redis.call('HGET', state_key, open_id) end
   if state == false or state == 'r' then
-    local form_id, value = take_credit(open_id, push_id)
+    local form_id, value = take_credit(open_id, template, kinds, push_id)
     if form_id then
       if state_key ~= '' then redis.call('HSET', state_key, open_id, 't|' .. form_id) end
       out[#out + 1] = 't'; out[#out + 1] = form_id; out[#out + 1] = value
