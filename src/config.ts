@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Env, envInt } from "./env.ts";
 import { type PushSettings, readPushSettings } from "./push/settings.ts";
 
 /** Everything the service reads from its environment. */
@@ -55,8 +56,6 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
-
 /**
  * Reads and validates the configuration.
  *
@@ -67,16 +66,8 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
-  const int = (name: string, fallback: number | null, min: number, max: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = <T extends number | null>(name: string, fallback: T, min: number, max: number) =>
+    envInt(env, problems, name, fallback, min, max);
   const url = env.UPSTASH_REDIS_REST_URL || undefined;
   const token = env.UPSTASH_REDIS_REST_TOKEN || undefined;
   if (url && !/^https?:\/\/[^\s]+$/.test(url)) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type Env, envInt } from "../env.ts";
 
 /** How pushes are sent and broadcasts worked. */
 export interface PushSettings {
@@ -33,20 +34,10 @@ export interface PushSettings {
   idempotencyTtlSeconds: number;
 }
 
-type Env = Record<string, string | undefined>;
-
 /** Reads the push settings, adding any problem to `problems`. */
 export function readPushSettings(env: Env, problems: string[]): PushSettings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = (name: string, fallback: number, min: number, max: number): number =>
+    envInt(env, problems, name, fallback, min, max);
   const flag = (name: string, fallback: boolean): boolean => {
     const raw = env[name]?.toLowerCase();
     if (raw === undefined || raw === "") return fallback;
