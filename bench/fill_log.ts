@@ -1,32 +1,25 @@
 /**
- * Writes a large, correctly chained log straight into Redis in exactly lib.lua's layout
- * (segment streams `<prefix>:log:<n>`, entry id `<seq>-0`, fields t/a/d/h, head hash), so the
- * rebuild benchmark starts from a million events in seconds. The projection is not written:
- * `rebuild` builds it from the log.
- *
- * (Restored by the issue-5 session after it overwrote this file by mistake; same exports as the
- * version bench/ledger.ts was written against.)
+ * A simple, uniform log for the ledger benchmark's rebuild: per user, three credits collected
+ * and one consumed (so two stay outstanding), written straight into Redis by `writeLog` in the
+ * append script's layout.
  *
  * @module
  */
 import type { Redis as IORedis } from "ioredis";
-import { canonicalEvent, canonicalJson, GENESIS, linkHash } from "../src/audit/chain.ts";
+import { type TimedEvent, writeLog } from "./audit_log.ts";
 
-/** The openId of filled user `u`. */
-export function filledOpenId(u: number): string {
-  return `oFill${String(u).padStart(23, "0")}`;
+/** The openId of filled user `n`. */
+export function filledOpenId(n: number): string {
+  return `oBench${String(n).padStart(22, "0")}`;
 }
 
-/** What {@link fillLog} wrote: the head of the log. */
+/** What the fill wrote: the head's seq and hash. */
 export interface FilledLog {
   seq: number;
   hash: string;
 }
 
-/**
- * Appends `events` events under `prefix`: per user, three form credits collected (expiring six
- * days after `now`) and one consumed, so every complete user holds two valid credits at `now`.
- */
+/** Appends `events` events at time `now`, credits valid for a week from it. */
 export async function fillLog(
   direct: IORedis,
   prefix: string,
@@ -34,54 +27,23 @@ export async function fillLog(
   segmentEvents: number,
   now: number,
 ): Promise<FilledLog> {
-  const at = new Date(now).toISOString();
-  const expiresAt = now + 6 * 86_400_000;
-  let hash = GENESIS;
-  let pipeline = direct.pipeline();
-  const flush = async () => {
-    const replies = await pipeline.exec();
-    const failed = replies?.find(([err]) => err);
-    if (failed) throw failed[0];
-    pipeline = direct.pipeline();
-  };
+  const { head } = await writeLog(direct, prefix, uniformEvents(events, now), { segmentEvents });
+  return { seq: head.seq, hash: head.hash };
+}
+
+function* uniformEvents(events: number, now: number): Generator<TimedEvent> {
+  const expiresAt = now + 7 * 86_400_000;
   for (let seq = 1; seq <= events; seq++) {
-    const u = Math.floor((seq - 1) / 4);
-    const k = (seq - 1) % 4;
-    const openId = filledOpenId(u);
-    const formId = (j: number) => `${u.toString(16).padStart(8, "0")}${j}`.padEnd(32, "f");
-    const event = k < 3
-      ? {
-        type: "FormIdCollected",
-        data: { openId, formId: formId(k), kind: "form", uses: 1, expiresAt },
-      }
-      : { type: "FormIdConsumed", data: { openId, formId: formId(0), pushId: `p${u}` } };
-    hash = linkHash(hash, canonicalEvent({ seq, type: event.type, at, data: event.data }));
-    const segment = Math.floor((seq - 1) / segmentEvents);
-    pipeline.xadd(
-      `${prefix}:log:${segment}`,
-      `${seq}-0`,
-      "t",
-      event.type,
-      "a",
-      String(now),
-      "d",
-      canonicalJson(event.data),
-      "h",
-      hash,
-    );
-    if (seq % 10_000 === 0) await flush();
+    const openId = filledOpenId(Math.floor((seq - 1) / 4));
+    const step = (seq - 1) % 4;
+    yield {
+      atMs: now,
+      event: step < 3
+        ? {
+          type: "FormIdCollected",
+          data: { openId, formId: `f${seq}`, kind: "form", uses: 1, expiresAt },
+        }
+        : { type: "FormIdConsumed", data: { openId, formId: `f${seq - 3}`, pushId: `p${seq}` } },
+    };
   }
-  pipeline.hset(
-    `${prefix}:head`,
-    "seq",
-    events,
-    "hash",
-    hash,
-    "at",
-    String(now),
-    "seg",
-    segmentEvents,
-  );
-  await flush();
-  return { seq: events, hash };
 }

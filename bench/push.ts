@@ -19,6 +19,7 @@ import { loadConfig } from "../src/config.ts";
 import { systemClock } from "../src/ledger/clock.ts";
 import { createPushService } from "../src/push/service.ts";
 import { createRedisStore } from "../src/store/redis.ts";
+import { freePort } from "../tests/helpers/redis_server.ts";
 import { type BenchRig, startBenchRig } from "./rig.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
@@ -48,13 +49,6 @@ globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
   }
   return realFetch(input, init);
 };
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** The simulator in its own process, as WeChat is not in ours. */
 async function startSim(): Promise<{ url: string; close(): Promise<void> }> {

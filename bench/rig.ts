@@ -5,7 +5,7 @@
  * @module
  */
 import { Redis as IORedis } from "ioredis";
-import { startRedisServer } from "../tests/helpers/redis_server.ts";
+import { freePort, startRedisServer } from "../tests/helpers/redis_server.ts";
 
 /** A running redis-server + bridge, and a direct client for measurements (INFO, fills). */
 export interface BenchRig {
@@ -48,13 +48,6 @@ export async function startBenchRig(): Promise<BenchRig> {
       await redis.close();
     },
   };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function waitForHttp(url: string): Promise<void> {

@@ -12,7 +12,8 @@ export interface RedisServer {
 const INSTALL_HINT =
   "redis-server is not on PATH: install it with `apt-get install -y redis-server` (Debian/Ubuntu)";
 
-function freePort(): number {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
