@@ -84,23 +84,6 @@ try {
     () => bare.exec(["bench:bare:consume"], ["1", sample]),
   );
 
-  // SHA-256 in Lua, per typical event: 32 bytes of prev hash + a 209-byte canonical FormIdCollected
-  const shaMicros = Number(
-    await rig.direct.eval(
-      (await Deno.readTextFile(new URL("../src/store/lua/lib.lua", import.meta.url))) +
-        "\nlocal m = string.rep('x', 241) local t = redis.call('TIME')" +
-        " for i = 1, 2000 do sha256(m) end local u = redis.call('TIME')" +
-        " return tostring(((u[1] - t[1]) * 1e6 + (u[2] - t[2])) / 2000)",
-      2,
-      "bench:sha:head",
-      "bench:sha:proj",
-      "bench:sha",
-      String(now),
-      new Date(now).toISOString(),
-      "100000",
-    ),
-  );
-
   // rebuild: a log of REBUILD_EVENTS events written straight into Redis, then replayed
   const big = createRedisStore({ ...rig.upstash, prefix: "bench:big", segmentEvents: 100_000 });
   const filled = await fillLog(rig.direct, "bench:big", REBUILD_EVENTS, 100_000, now);
@@ -141,11 +124,7 @@ try {
   console.log(
     "memory = the bare entries alone. Redis bytes include the credit's share of the log.",
   );
-  console.log(
-    `SHA-256 in Lua: ${shaMicros.toFixed(0)} µs per typical event (241 bytes hashed); rebuilt ${
-      fmt(users)
-    } users`,
-  );
+  console.log(`rebuilt ${fmt(users)} users`);
 } finally {
   await rig.close();
 }

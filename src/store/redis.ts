@@ -24,6 +24,7 @@ import {
 } from "./batch.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
+import { Sealer } from "./sealer.ts";
 import type {
   CollectResult,
   ConsumeRequest,
@@ -52,14 +53,14 @@ const USERS_PER_WRITE = 1_000;
 /** A stream entry as XRANGE returns it without deserialization: id and field/value pairs. */
 type RawEntry = [string, string[]];
 
-/** The fields of a log entry (lib.lua writes t, a, d, h in this order; a forgery may not). */
-function entryFields(fields: string[]): Record<"t" | "a" | "d" | "h", string> {
-  if (fields[0] === "t" && fields[2] === "a" && fields[4] === "d" && fields[6] === "h") {
-    return { t: fields[1], a: fields[3], d: fields[5], h: fields[7] };
+/** The fields of a log entry (lib.lua writes t, a, d in this order; a forgery may not). */
+function entryFields(fields: string[]): Record<"t" | "a" | "d", string> {
+  if (fields.length === 6 && fields[0] === "t" && fields[2] === "a" && fields[4] === "d") {
+    return { t: fields[1], a: fields[3], d: fields[5] };
   }
   const named: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) named[fields[i]] = fields[i + 1];
-  return { t: named.t ?? "", a: named.a ?? "", d: named.d ?? "null", h: named.h ?? "" };
+  return { t: named.t ?? "", a: named.a ?? "", d: named.d ?? "null" };
 }
 
 /** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT. */
@@ -97,6 +98,7 @@ export class RedisStore implements LedgerStore {
   readonly #segmentEvents: number;
   readonly #keys: ReturnType<typeof ledgerKeys>;
   readonly #scripts: Record<keyof typeof SCRIPTS, LuaScript>;
+  readonly #sealer: Sealer;
   #knownSegmentSize: number | null = null;
 
   constructor(redis: Redis, prefix: string, segmentEvents: number) {
@@ -107,6 +109,7 @@ export class RedisStore implements LedgerStore {
     this.#scripts = Object.fromEntries(
       Object.entries(SCRIPTS).map(([name, src]) => [name, redis.createScript(src)]),
     ) as unknown as Record<keyof typeof SCRIPTS, LuaScript>;
+    this.#sealer = new Sealer(this.#keys.head, prefix, this.#scripts);
   }
 
   /** The underlying client, for tools that need raw access (benchmarks, audits). */
@@ -271,42 +274,63 @@ export class RedisStore implements LedgerStore {
   }
 
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    if (limit <= 0) return [];
+    // Only sealed events are read: they are the ones with a hash. Seal what is pending first.
+    if (after + limit > this.#sealer.known.seq) await this.#sealer.seal();
     const seg = await this.#segmentSize();
-    if (seg === null || limit <= 0) return [];
-    // Plain XRANGEs, one per segment the page spans, sent together (the client auto-pipelines):
-    // Redis spends far less time on them than on a script that reshapes the same entries.
-    const last = after + limit;
+    const last = Math.min(after + limit, this.#sealer.known.seq);
+    if (seg === null || last <= after) return [];
+    // Plain XRANGEs and GETRANGEs, one each per segment the page spans, sent together (the
+    // client auto-pipelines): Redis spends far less time on them than on a reshaping script.
     const ranges: Promise<RawEntry[]>[] = [];
+    const chains: { from: number; hashes: Promise<string> }[] = [];
     for (let from = after + 1; from <= last;) {
       const segment = Math.floor((from - 1) / seg);
       const to = Math.min(last, (segment + 1) * seg);
       ranges.push(this.#range(segment, from, to));
+      chains.push({ from, hashes: this.#chainRange(seg, from, to) });
       from = to + 1;
     }
-    const previous = after > 0 ? this.#range(Math.floor((after - 1) / seg), after, after) : null;
+    const first = after > 0 ? await this.#chainRange(seg, after, after) : GENESIS;
     const pages = await Promise.all(ranges);
-    let prev = previous ? entryFields(((await previous)[0]?.[1]) ?? []).h : GENESIS;
+    const chunks = await Promise.all(chains.map(async (c) => ({ ...c, hashes: await c.hashes })));
+    const hashOf = (seq: number): string => {
+      if (seq === after) return first;
+      const chunk = chunks.findLast((c) => c.from <= seq);
+      return chunk ? chunk.hashes.slice((seq - chunk.from) * 64, (seq - chunk.from + 1) * 64) : "";
+    };
     const events: StoredEvent[] = [];
     let ms = "";
     let at = "";
     for (const page of pages) {
       for (const [id, fields] of page) {
-        const { t, a, d, h } = entryFields(fields);
+        const { t, a, d } = entryFields(fields);
+        const seq = Number(id.slice(0, id.indexOf("-")));
         // Events appended by one script share their time: convert each distinct one once.
         if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
         events.push({
           id,
-          seq: Number(id.slice(0, id.indexOf("-"))),
+          seq,
           type: t,
           at,
           data: JSON.parse(d),
-          prev,
-          hash: h,
+          prev: seq - 1 === after ? first : hashOf(seq - 1),
+          hash: hashOf(seq),
         } as StoredEvent);
-        prev = h;
       }
     }
     return events;
+  }
+
+  /** The stored hashes of events `from..to` (one segment), concatenated. */
+  #chainRange(seg: number, from: number, to: number): Promise<string> {
+    if (from < 1) return Promise.resolve(GENESIS);
+    const offset = ((from - 1) % seg) * 64;
+    return this.#redis.getrange(
+      this.#keys.chain(Math.floor((from - 1) / seg)),
+      offset,
+      offset + (to - from + 1) * 64 - 1,
+    ) as Promise<string>;
   }
 
   /** Stream entries `from..to` of one segment, as Redis returns them. */
@@ -332,14 +356,9 @@ export class RedisStore implements LedgerStore {
   }
 
   async head(): Promise<LogHead> {
-    // Without automatic deserialization the client hands HMGET back as a plain array.
-    const reply = await this.#redis.hmget(this.#keys.head, "seq", "hash", "at") as unknown;
-    const [seq, hash, at] = (reply ?? [null, null, null]) as (string | null)[];
-    return {
-      seq: Number(seq ?? 0),
-      hash: hash ?? GENESIS,
-      at: at ? new Date(Number(at)).toISOString() : null,
-    };
+    const sealed = await this.#sealer.seal();
+    const at = await this.#redis.hget(this.#keys.head, "at") as string | null;
+    return { ...sealed, at: at ? new Date(Number(at)).toISOString() : null };
   }
 
   async rebuild(now: number): Promise<RebuildResult> {
@@ -378,12 +397,12 @@ export class RedisStore implements LedgerStore {
   }
 
   /** Runs a writing script; every one starts with the arguments lib.lua expects. */
-  #write<T>(
+  async #write<T>(
     script: "collect" | "consume" | "release" | "append" | "take" | "record",
     now: number,
     args: string[],
-  ) {
-    return this.#scripts[script].exec(
+  ): Promise<T> {
+    const result = await this.#scripts[script].exec(
       [this.#keys.head, this.#keys.projection],
       [
         this.#prefix,
@@ -392,7 +411,10 @@ export class RedisStore implements LedgerStore {
         String(this.#segmentEvents),
         ...args,
       ],
-    ) as Promise<T>;
+    ) as T;
+    // The write is acknowledged only once its events are in the hash chain.
+    await this.#sealer.seal();
+    return result;
   }
 
   /** Folds events `after+1 .. to` into `state`, several pages in flight; returns the last seq. */

@@ -20,6 +20,8 @@ export const SCRIPTS = {
   record: `${lib}\n${source("record")}`,
   tally: source("tally"),
   swap: source("swap"),
+  pending: source("pending"),
+  seal: source("seal"),
   writeUsers: source("write_users"),
   view: source("view"),
   users: source("users"),

@@ -1,0 +1,26 @@
+-- pending.lua: the events appended but not sealed yet, for the sealer to hash (read-only).
+-- KEYS[1] <prefix>:head. ARGV[1] prefix, ARGV[2] most events to return.
+-- Returns { sealed seq, hash of that event ('' when none), head seq, segment size, then per
+-- event: id, t, a, d } for events sealed+1 .. min(head seq, sealed + most).
+local prefix, most = ARGV[1], tonumber(ARGV[2])
+local head = redis.call('HMGET', KEYS[1], 'seq', 'seg', 'sealed', 'hash')
+local last = tonumber(head[1]) or 0
+local seg = tonumber(head[2]) or 1
+local sealed = tonumber(head[3]) or 0
+local out = { sealed, head[4] or '', last, seg }
+local from, to = sealed + 1, math.min(last, sealed + most)
+while from <= to do
+  local segment = math.floor((from - 1) / seg)
+  local segment_end = math.min(to, (segment + 1) * seg)
+  local entries = redis.call('XRANGE', prefix .. ':log:' .. segment, from .. '-0', segment_end .. '-0')
+  for _, entry in ipairs(entries) do
+    local fields, named = entry[2], {}
+    for i = 1, #fields, 2 do named[fields[i]] = fields[i + 1] end
+    out[#out + 1] = entry[1]
+    out[#out + 1] = named.t or ''
+    out[#out + 1] = named.a or ''
+    out[#out + 1] = named.d or ''
+  end
+  from = segment_end + 1
+end
+return out
