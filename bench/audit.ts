@@ -5,9 +5,9 @@
  *   deno run -A bench/audit.ts [--events 1000000] [--runs 2]
  *
  * A synthetic but production-shaped log (bench/audit_log.ts) is written straight into Redis in
- * lib.lua's layout, and its live projection built by the store's rebuild. Each figure is then
- * measured in a fresh process (so memory figures belong to that run alone), `--runs` times,
- * keeping the best:
+ * the store's layout (appended and sealed), and its live projection built by the store's
+ * rebuild. Each figure is then measured in a fresh process (so memory figures belong to that run
+ * alone), `--runs` times, keeping the best:
  * - verify + rebuild: chain check and in-memory replay with its report (the issue's figure);
  * - verify alone; verify + rebuild + comparison with the live projection (the CLI's whole job);
  * - the NDJSON export over HTTP (`GET /v1/events`, server and client in one process);
@@ -186,7 +186,9 @@ async function main(): Promise<void> {
   const runs = Number(argValue("--runs") ?? 2);
   const rig = await startBenchRig();
   try {
-    console.log(`writing ${fmt(events)} chained events straight into Redis (lib.lua's layout)...`);
+    console.log(
+      `writing ${fmt(events)} chained events straight into Redis (the store's sealed layout)...`,
+    );
     let t = performance.now();
     const written = await writeLog(rig.direct, PREFIX, syntheticEvents({ events }), {
       segmentEvents: SEGMENT,

@@ -1,8 +1,10 @@
 /**
- * Writes a large, correctly chained ledger log straight into Redis, in exactly the layout
- * `src/store/lua/lib.lua` appends (segment streams `<prefix>:log:<n>`, entry id `<seq>-0`,
- * fields t/a/d/h, head hash `<prefix>:head`), so audit benchmarks can start from a million
- * events in seconds instead of replaying a million Lua appends.
+ * Writes a large, correctly chained and sealed ledger log straight into Redis, in exactly the
+ * layout the store leaves behind once it has appended and sealed (segment streams
+ * `<prefix>:log:<n>` with entry id `<seq>-0` and fields t/a/d; chain strings `<prefix>:chain:<n>`
+ * of the segment's 64-hex-character hashes in seq order; head hash `<prefix>:head` with seq, at,
+ * seg, sealed and hash), so audit benchmarks can start from a million events in seconds instead
+ * of replaying a million appends.
  *
  * The workload is synthetic but shaped like production: batches of collected credits of every
  * kind, consumptions each followed by a push outcome (success or a WeChat errcode), some uses
@@ -168,8 +170,9 @@ export interface WrittenLog {
 
 /**
  * Appends `events` to the log under `prefix` (which must be empty) with ioredis pipelines,
- * chaining hashes as lib.lua does, and writes the head. The projection is not touched: call
- * the store's `rebuild` to build it from the log.
+ * chaining hashes as the store's sealer does, appends them to the chain strings (one APPEND per
+ * segment per pipeline), and writes the head, sealed up to its last event. The projection is not
+ * touched: call the store's `rebuild` to build it from the log.
  */
 export async function writeLog(
   redis: IORedis,
@@ -184,8 +187,17 @@ export async function writeLog(
   let atMs = 0;
   let pipeline = redis.pipeline();
   let queued = 0;
+  /** Hashes of the queued entries of segment `hashSegment`, not yet APPENDed. */
+  let hashes: string[] = [];
+  let hashSegment = 0;
+  const appendHashes = () => {
+    if (hashes.length === 0) return;
+    pipeline.append(`${prefix}:chain:${hashSegment}`, hashes.join(""));
+    hashes = [];
+  };
   const inFlight: Promise<unknown>[] = [];
   const flush = async () => {
+    appendHashes();
     const exec = pipeline.exec().then((replies) => {
       const failed = replies?.find(([err]) => err);
       if (failed) throw failed[0];
@@ -202,6 +214,10 @@ export async function writeLog(
     const data = canonicalJson(event.data);
     hash = linkHash(hash, canonicalEvent({ seq, type: event.type, at, data: event.data }));
     const segment = Math.floor((seq - 1) / segmentEvents);
+    if (segment !== hashSegment) {
+      appendHashes(); // one APPEND never crosses a segment boundary
+      hashSegment = segment;
+    }
     pipeline.xadd(
       `${prefix}:log:${segment}`,
       `${seq}-0`,
@@ -211,24 +227,25 @@ export async function writeLog(
       String(when),
       "d",
       data,
-      "h",
-      hash,
     );
+    hashes.push(hash);
     if (++queued >= batch) {
       await flush();
       options.onProgress?.(seq);
     }
   }
+  appendHashes();
   pipeline.hset(
     `${prefix}:head`,
     "seq",
     seq,
-    "hash",
-    hash,
     "at",
     String(atMs),
     "seg",
     segmentEvents,
+    "sealed",
+    seq,
+    ...(seq > 0 ? ["hash", hash] : []),
   );
   await flush();
   await Promise.all(inFlight);

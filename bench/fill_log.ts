@@ -1,7 +1,7 @@
 /**
  * A simple, uniform log for the ledger benchmark's rebuild: per user, three credits collected
  * and one consumed (so two stay outstanding), written straight into Redis by `writeLog` in the
- * append script's layout.
+ * store's layout, appended and sealed.
  *
  * @module
  */

@@ -1,7 +1,9 @@
 /**
  * Audit test fixtures: a small ledger on the real Redis (through the bridge and the production
- * client), and raw access to its streams to tamper with the log the way an intruder with Redis
- * access could.
+ * client), and raw access to its keys to tamper with the log the way an intruder with Redis
+ * access could: the segment streams `<prefix>:log:<n>` (entries `<seq>-0` with fields t, a, d),
+ * the chain strings `<prefix>:chain:<n>` (the segment's sealed hashes, 64 hex characters each,
+ * in seq order) and the head hash `<prefix>:head` (seq, at, seg, sealed, hash).
  */
 import { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
@@ -36,6 +38,8 @@ export async function writeRounds(store: LedgerStore, users: number): Promise<vo
 export interface TamperRig {
   store: RedisStore;
   prefix: string;
+  /** Events per segment. */
+  segmentEvents: number;
   raw: IORedis;
   close(): Promise<void>;
 }
@@ -50,6 +54,7 @@ export function tamperRig(segmentEvents: number): TamperRig {
   return {
     store,
     prefix,
+    segmentEvents,
     raw,
     async close() {
       await store.close();
@@ -91,12 +96,68 @@ export async function rewriteSegment(
   await pipeline.exec();
 }
 
+/** The stream of segment `n`. */
+export function segmentKey(rig: TamperRig, n: number): string {
+  return `${rig.prefix}:log:${n}`;
+}
+
+/** The chain string of segment `n`. */
+export function chainKey(rig: TamperRig, n: number): string {
+  return `${rig.prefix}:chain:${n}`;
+}
+
+/** The chain string of the segment holding `seq`, and the byte offset of its hash there. */
+function chainSlot(rig: TamperRig, seq: number): { key: string; offset: number } {
+  const n = Math.floor((seq - 1) / rig.segmentEvents);
+  return { key: chainKey(rig, n), offset: ((seq - 1) % rig.segmentEvents) * 64 };
+}
+
+/** The hashes of one chain string, in seq order. */
+export async function readChain(raw: IORedis, key: string): Promise<string[]> {
+  const text = (await raw.get(key)) ?? "";
+  return Array.from(
+    { length: Math.ceil(text.length / 64) },
+    (_, i) => text.slice(i * 64, i * 64 + 64),
+  );
+}
+
 /**
- * Re-hashes `entries` as a self-consistent chain starting from `prev`, as an intruder who knows
- * the (public) hashing rule would; returns the last hash.
+ * Rewrites a chain string with `change(hashes)`: the store only APPENDs to it, an intruder sets
+ * the whole string (or deletes it when no hash is left).
  */
-export function rechain(entries: RawEntry[], prev: string = GENESIS): string {
-  for (const entry of entries) {
+export async function rewriteChain(
+  raw: IORedis,
+  key: string,
+  change: (hashes: string[]) => string[],
+): Promise<void> {
+  const hashes = change(await readChain(raw, key));
+  if (hashes.length === 0) await raw.del(key);
+  else await raw.set(key, hashes.join(""));
+}
+
+/** The recorded hash of event `seq` (GETRANGE on its chain string; "" when there is none). */
+export async function chainHash(rig: TamperRig, seq: number): Promise<string> {
+  const { key, offset } = chainSlot(rig, seq);
+  return await rig.raw.getrange(key, offset, offset + 63);
+}
+
+/** Overwrites the recorded hash of event `seq` in place (SETRANGE on its chain string). */
+export async function setChainHash(rig: TamperRig, seq: number, hash: string): Promise<void> {
+  const { key, offset } = chainSlot(rig, seq);
+  await rig.raw.setrange(key, offset, hash);
+}
+
+/** The head's fields. */
+export async function readHead(rig: TamperRig): Promise<Record<string, string>> {
+  return await rig.raw.hgetall(`${rig.prefix}:head`);
+}
+
+/**
+ * Hashes `entries` as a self-consistent chain starting from `prev`, as an intruder who knows
+ * the (public) hashing rule would; returns their hashes, in order.
+ */
+export function rechain(entries: RawEntry[], prev: string = GENESIS): string[] {
+  return entries.map((entry) => {
     const seq = Number(entry.id.split("-")[0]);
     const at = new Date(Number(entry.fields.a)).toISOString();
     const canonical = canonicalEvent({
@@ -105,7 +166,6 @@ export function rechain(entries: RawEntry[], prev: string = GENESIS): string {
       at,
       data: JSON.parse(entry.fields.d),
     });
-    entry.fields.h = prev = linkHash(prev, canonical);
-  }
-  return prev;
+    return prev = linkHash(prev, canonical);
+  });
 }

@@ -2,15 +2,24 @@
  * Mutation tests on a real Redis log: each way an intruder with Redis access could change the
  * log is detected by verification, and located (the seq and what is wrong there).
  *
- * The log: 10 users x 3 events = 30 events in segments of 10 (keys `<prefix>:log:0..2`).
+ * The log: 10 users x 3 events = 30 events in segments of 10: entries in the streams
+ * `<prefix>:log:0..2`, their hashes in the chain strings `<prefix>:chain:0..2`, all sealed.
  */
 import assert from "node:assert/strict";
 import { auditStore } from "../../src/audit/audit.ts";
 import type { BreakKind, Checkpoint } from "../../src/audit/verify.ts";
 import {
+  chainHash,
+  chainKey,
+  type RawEntry,
+  readChain,
+  readHead,
   readSegment,
   rechain,
+  rewriteChain,
   rewriteSegment,
+  segmentKey,
+  setChainHash,
   type TamperRig,
   tamperRig,
   writeRounds,
@@ -23,6 +32,11 @@ async function withLog(fn: (rig: TamperRig) => Promise<void>): Promise<void> {
   try {
     await writeRounds(rig.store, 10);
     assert.equal((await rig.store.head()).seq, 30);
+    assert.equal(
+      (await readHead(rig)).sealed,
+      "30",
+      "the log is sealed before it is tampered with",
+    );
     await fn(rig);
   } finally {
     await rig.close();
@@ -48,7 +62,52 @@ async function assertBreak(
   return result;
 }
 
-const seg = (rig: TamperRig, n: number) => `${rig.prefix}:log:${n}`;
+const seg = segmentKey;
+
+/**
+ * Rewrites segment `n` with `change(entries)` and re-hashes it as a self-consistent chain from
+ * the last hash of the segment before (entries and chain string); returns its last hash.
+ */
+async function forgeSegment(
+  rig: TamperRig,
+  n: number,
+  change: (entries: RawEntry[]) => void,
+): Promise<string> {
+  const before = await chainHash(rig, n * SEGMENT);
+  let hashes: string[] = [];
+  await rewriteSegment(rig.raw, seg(rig, n), (entries) => {
+    change(entries);
+    hashes = rechain(entries, before);
+    return entries;
+  });
+  await rewriteChain(rig.raw, chainKey(rig, n), () => hashes);
+  return hashes.at(-1)!;
+}
+
+Deno.test("the sealed log has the documented layout", async () => {
+  await withLog(async (rig) => {
+    const head = await readHead(rig);
+    const events = await rig.store.readEvents(0, 100);
+    assert.deepEqual(head, {
+      seq: "30",
+      at: String(Date.parse(events[29].at)),
+      seg: String(SEGMENT),
+      sealed: "30",
+      hash: events[29].hash,
+    });
+    for (let n = 0; n < 3; n++) {
+      const entries = await readSegment(rig.raw, seg(rig, n));
+      const hashes = await readChain(rig.raw, chainKey(rig, n));
+      const expected = events.slice(n * SEGMENT, (n + 1) * SEGMENT);
+      assert.deepEqual(entries.map((e) => e.id), expected.map((e) => `${e.seq}-0`));
+      assert.deepEqual(
+        entries.map((e) => Object.keys(e.fields)),
+        expected.map(() => ["t", "a", "d"]),
+      );
+      assert.deepEqual(hashes, expected.map((e) => e.hash));
+    }
+  });
+});
 
 Deno.test("the untouched log verifies from genesis and from a checkpoint", async () => {
   await withLog(async (rig) => {
@@ -86,11 +145,14 @@ Deno.test("a modified field is located at its event", async () => {
 
 Deno.test("a modified event re-hashed by the intruder breaks the next link", async () => {
   await withLog(async (rig) => {
+    const prev = await chainHash(rig, 5);
+    let hash = "";
     await rewriteSegment(rig.raw, seg(rig, 0), (entries) => {
       entries[5].fields.d = entries[5].fields.d.replace("push1", "pushX"); // seq 6
-      rechain([entries[5]], entries[4].fields.h);
+      [hash] = rechain([entries[5]], prev);
       return entries;
     });
+    await setChainHash(rig, 6, hash);
     await assertBreak(rig, "hash_mismatch", 7);
   });
 });
@@ -109,7 +171,7 @@ Deno.test("a deleted entry is located as a gap", async () => {
 
 Deno.test("a forged entry inserted between two events is located", async () => {
   await withLog(async (rig) => {
-    const forged = { t: "FormIdCollected", a: "0", d: '{"openId":"x"}', h: "0".repeat(64) };
+    const forged = { t: "FormIdCollected", a: "0", d: '{"openId":"x"}' };
     await rewriteSegment(rig.raw, seg(rig, 0), (entries) => {
       entries.splice(6, 0, { id: "6-1", fields: forged }); // after seq 6
       return entries;
@@ -119,7 +181,7 @@ Deno.test("a forged entry inserted between two events is located", async () => {
   });
   await withLog(async (rig) => {
     // At the end of a segment (and of a page): the reader must not skip it.
-    const forged = { t: "FormIdCollected", a: "0", d: '{"openId":"x"}', h: "0".repeat(64) };
+    const forged = { t: "FormIdCollected", a: "0", d: '{"openId":"x"}' };
     await rig.raw.xadd(seg(rig, 0), "10-1", ...Object.entries(forged).flat());
     await assertBreak(rig, "unexpected_entry", 10);
   });
@@ -128,11 +190,15 @@ Deno.test("a forged entry inserted between two events is located", async () => {
 Deno.test("two reordered entries are located at the first of them", async () => {
   await withLog(async (rig) => {
     await rewriteSegment(rig.raw, seg(rig, 1), (entries) => {
-      // seq 15 and 16 swap places: ids stay increasing, contents change order.
+      // seq 15 and 16 swap places: ids stay increasing, contents change order...
       const [a, b] = [entries[4].fields, entries[5].fields];
       [entries[4].fields, entries[5].fields] = [b, a];
       return entries;
     });
+    // ...and their recorded hashes with them.
+    const [h15, h16] = [await chainHash(rig, 15), await chainHash(rig, 16)];
+    await setChainHash(rig, 15, h16);
+    await setChainHash(rig, 16, h15);
     await assertBreak(rig, "hash_mismatch", 15);
   });
 });
@@ -143,9 +209,12 @@ Deno.test("a truncated tail is caught by the head, or by a checkpoint when the h
     const checkpoint = { seq: head.seq, hash: head.hash };
     await rig.raw.xdel(seg(rig, 2), "26-0", "27-0", "28-0", "29-0", "30-0");
     await assertBreak(rig, "truncated", 26);
+    // The chain string cut too: the head still says 30.
+    await rewriteChain(rig.raw, chainKey(rig, 2), (hashes) => hashes.slice(0, 5));
+    await assertBreak(rig, "truncated", 26);
     // The intruder also moves the head back to seq 25: the log is then self-consistent...
-    const at25 = (await readSegment(rig.raw, seg(rig, 2))).at(-1)!;
-    await rig.raw.hset(`${rig.prefix}:head`, "seq", 25, "hash", at25.fields.h);
+    const at25 = await chainHash(rig, 25);
+    await rig.raw.hset(`${rig.prefix}:head`, "seq", 25, "sealed", 25, "hash", at25);
     assert.equal((await verify(rig)).ok, true, "without a checkpoint a cut tail is invisible");
     // ...but not with the checkpoint an auditor recorded before.
     const result = await assertBreak(rig, "truncated", 26, [checkpoint]);
@@ -154,38 +223,68 @@ Deno.test("a truncated tail is caught by the head, or by a checkpoint when the h
 });
 
 Deno.test("a whole segment rewritten with a self-consistent chain is caught", async () => {
+  const usr = (entries: RawEntry[]) => {
+    for (const e of entries) e.fields.d = e.fields.d.replaceAll("user", "usr");
+  };
   // A middle segment: the next segment's first event no longer links to it.
   await withLog(async (rig) => {
-    const before = (await readSegment(rig.raw, seg(rig, 0))).at(-1)!.fields.h;
-    await rewriteSegment(rig.raw, seg(rig, 1), (entries) => {
-      for (const e of entries) e.fields.d = e.fields.d.replaceAll("user", "usr");
-      rechain(entries, before);
-      return entries;
-    });
+    await forgeSegment(rig, 1, usr);
     await assertBreak(rig, "hash_mismatch", 21);
   });
   // The last segment, head left alone: the head no longer matches.
   await withLog(async (rig) => {
-    const before = (await readSegment(rig.raw, seg(rig, 1))).at(-1)!.fields.h;
-    await rewriteSegment(rig.raw, seg(rig, 2), (entries) => {
-      for (const e of entries) e.fields.d = e.fields.d.replaceAll("user", "usr");
-      rechain(entries, before);
-      return entries;
-    });
+    await forgeSegment(rig, 2, usr);
     await assertBreak(rig, "head_mismatch", 30);
   });
   // The last segment and the head: only a recorded checkpoint tells.
   await withLog(async (rig) => {
     const at25 = (await rig.store.readEvents(24, 1))[0];
-    const before = (await readSegment(rig.raw, seg(rig, 1))).at(-1)!.fields.h;
-    let last = "";
-    await rewriteSegment(rig.raw, seg(rig, 2), (entries) => {
-      for (const e of entries) e.fields.d = e.fields.d.replaceAll("user", "usr");
-      last = rechain(entries, before);
-      return entries;
-    });
+    const last = await forgeSegment(rig, 2, usr);
     await rig.raw.hset(`${rig.prefix}:head`, "hash", last);
     assert.equal((await verify(rig)).ok, true, "a consistent forgery passes without checkpoints");
+    await assertBreak(rig, "checkpoint_mismatch", 25, [{ seq: 25, hash: at25.hash }]);
+  });
+});
+
+Deno.test("a recorded hash changed in its chain string is located at its event", async () => {
+  await withLog(async (rig) => {
+    await setChainHash(rig, 13, "f".repeat(64));
+    const result = await assertBreak(rig, "hash_mismatch", 13);
+    assert.equal(result.break?.found, "f".repeat(64));
+  });
+  await withLog(async (rig) => {
+    await setChainHash(rig, 30, "f".repeat(64)); // the head's event: its hash field is left alone
+    await assertBreak(rig, "hash_mismatch", 30);
+  });
+});
+
+Deno.test("a chain string cut short or deleted is located at the first event without a hash", async () => {
+  await withLog(async (rig) => {
+    await rewriteChain(rig.raw, chainKey(rig, 2), (hashes) => hashes.slice(0, 5));
+    const result = await assertBreak(rig, "hash_mismatch", 26);
+    assert.equal(result.break?.found, "");
+  });
+  await withLog(async (rig) => {
+    await rig.raw.del(chainKey(rig, 1));
+    const result = await assertBreak(rig, "hash_mismatch", 11);
+    assert.equal(result.break?.found, "");
+  });
+});
+
+Deno.test("events unsealed and rewritten by the intruder are re-sealed: only a checkpoint tells", async () => {
+  await withLog(async (rig) => {
+    const at25 = (await rig.store.readEvents(24, 1))[0];
+    // The sealed head moved back to seq 20 and segment 2's hashes dropped: the store seals
+    // events 21..30 again, from whatever the entries then say.
+    const at20 = await chainHash(rig, 20);
+    await rig.raw.hset(`${rig.prefix}:head`, "sealed", 20, "hash", at20);
+    await rig.raw.del(chainKey(rig, 2));
+    await rewriteSegment(rig.raw, seg(rig, 2), (entries) => {
+      for (const e of entries) e.fields.d = e.fields.d.replaceAll("user", "usr");
+      return entries;
+    });
+    assert.equal((await verify(rig)).ok, true, "a re-sealed forgery passes without checkpoints");
+    assert.equal((await readHead(rig)).sealed, "30");
     await assertBreak(rig, "checkpoint_mismatch", 25, [{ seq: 25, hash: at25.hash }]);
   });
 });
