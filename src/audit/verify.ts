@@ -30,6 +30,8 @@ export type BreakKind =
   | "unexpected_entry"
   /** The entry's id is not `<seq>-0`. */
   | "bad_id"
+  /** The event has no recorded hash: its segment's chain string ends before it. */
+  | "missing_hash"
   /** The event names another previous hash than the previous event's. */
   | "prev_mismatch"
   /** The event's hash is not SHA-256(prev + canonical event): its content changed. */
@@ -191,6 +193,15 @@ export class ChainVerifier {
         message: `event ${seq} has entry id ${event.id}, not ${seq}-0`,
         expected: `${seq}-0`,
         found: event.id,
+      });
+    }
+    if (!isChainHash(event.hash)) {
+      return this.#fail({
+        seq,
+        kind: "missing_hash",
+        message: `event ${seq} has no recorded hash: its segment's chain string was cut, ` +
+          `deleted or overwritten before it`,
+        found: event.hash,
       });
     }
     if (event.prev !== this.#prev) {

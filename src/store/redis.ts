@@ -63,6 +63,11 @@ function entryFields(fields: string[]): Record<"t" | "a" | "d", string> {
   return { t: named.t ?? "", a: named.a ?? "", d: named.d ?? "null" };
 }
 
+/** One line about an error, without a stack. */
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : typeof err;
+}
+
 /** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT. */
 interface LuaScript {
   exec(keys: string[], args: string[]): Promise<unknown>;
@@ -412,8 +417,11 @@ export class RedisStore implements LedgerStore {
         ...args,
       ],
     ) as T;
-    // The write is acknowledged only once its events are in the hash chain.
-    await this.#sealer.seal();
+    // The events are in the hash chain before the write is acknowledged. A failed seal does not
+    // fail the write (it is done, and a retry would repeat it): any later seal catches up.
+    await this.#sealer.seal().catch((err) => {
+      console.error(`ledger: sealing after ${script} failed: ${errorText(err)}`);
+    });
     return result;
   }
 
