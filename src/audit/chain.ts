@@ -3,10 +3,10 @@
  * 64 lowercase hex characters, where `prev` is the previous event's hash as its 32 raw bytes
  * (`GENESIS`, 32 zero bytes, for the first event) and `canonical(event)` is the UTF-8 JSON of
  * `{ at, data, seq, type }` with keys sorted at every depth, no whitespace, absent optional
- * fields omitted, strings escaped as `JSON.stringify` does. (Hashing the raw 32 bytes rather
- * than 64 hex characters saves one SHA-256 block per typical event in the Lua append.)
+ * fields omitted, strings escaped as `JSON.stringify` does.
  *
- * The Redis store computes the same link inside its Lua append (see `store/lua/lib.lua`).
+ * The Redis store computes these links when it seals appended events (`store/sealer.ts`), the
+ * memory store as it appends, and verification recomputes them.
  *
  * @module
  */
