@@ -1,0 +1,50 @@
+/**
+ * The seal script's guards, called directly on a real Redis log: a sealer that lost the race
+ * writes nothing, a seal can never reach past the head, and a chain string out of step with the
+ * sealed head is refused rather than extended at the wrong offset.
+ */
+import assert from "node:assert/strict";
+import { Redis } from "@upstash/redis";
+import { ledgerKeys } from "../../src/store/keys.ts";
+import { createRedisStore } from "../../src/store/redis.ts";
+import { SCRIPTS } from "../../src/store/scripts.ts";
+import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
+
+const T0 = Date.UTC(2026, 10, 25, 12);
+const HASH = "ab".repeat(32);
+
+Deno.test("seal.lua: a stale sealer writes nothing; past the head or out of step is refused", async () => {
+  const prefix = uniquePrefix("seal");
+  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 100 });
+  const raw = new Redis({ ...upstashFromEnv(), automaticDeserialization: false });
+  const keys = ledgerKeys(prefix);
+  const seal = raw.createScript(SCRIPTS.seal);
+  const collected = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      formId: `f${i}`,
+      kind: "form" as const,
+      uses: 1,
+      expiresAt: T0 + 86_400_000,
+    }));
+  await store.collect("u", collected(3), T0);
+  assert.equal((await store.head()).seq, 3);
+  const chainBefore = await raw.get(keys.chain(0)) as string;
+  assert.equal(chainBefore.length, 3 * 64);
+
+  // A sealer that read the head before the others sealed: its compare-and-swap fails.
+  assert.equal(Number(await seal.exec([keys.head], [prefix, "1", HASH + HASH])), 3);
+  assert.equal(await raw.get(keys.chain(0)), chainBefore, "nothing written");
+
+  // Hashes for events that were never appended.
+  await assert.rejects(seal.exec([keys.head], [prefix, "3", HASH]), /beyond the head/);
+
+  // A chain string someone lengthened: the next seal refuses instead of misplacing hashes.
+  await raw.append(keys.chain(0), HASH);
+  await store.collect("u", [{ ...collected(1)[0], formId: "g" }], T0);
+  await assert.rejects(
+    seal.exec([keys.head], [prefix, "3", HASH]),
+    /out of step/,
+  );
+  assert.equal(await raw.hget(keys.head, "sealed"), "3", "the sealed head did not move");
+  await store.close();
+});
