@@ -124,3 +124,9 @@ local function release_credit(open_id, form_id, gone_value, score, data_json)
   return append('FormIdReleased', data_json)
 end
 
+-- Keeps a broadcast's per-user state and tally (when there is a broadcast) for `ttl` ms more.
+local function keep_broadcast(state_key, tally_key, ttl)
+  if state_key == '' then return end
+  redis.call('PEXPIRE', state_key, ttl)
+  if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
+end

@@ -42,9 +42,6 @@ for i = 12, #ARGV, 2 do
     out[#out + 1] = 'd'; out[#out + 1] = ''; out[#out + 1] = ''
   end
 end
-if state_key ~= '' then
-  redis.call('PEXPIRE', state_key, ttl)
-  if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
-end
+keep_broadcast(state_key, tally_key, ttl)
 save_head()
 return out
