@@ -14,7 +14,7 @@
  */
 import type { Redis as IORedis } from "ioredis";
 import { canonicalEvent, canonicalJson, GENESIS, linkHash } from "../src/audit/chain.ts";
-import type { CreditKind, LedgerEvent } from "../src/ledger/events.ts";
+import type { CreditKind, FormIdCollected, LedgerEvent } from "../src/ledger/events.ts";
 
 /** Shape of the synthetic workload. */
 export interface SyntheticOptions {
@@ -60,14 +60,8 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Spendable {
-  openId: string;
-  formId: string;
-  kind: CreditKind;
-  templateId?: string;
-  uses: number;
-  expiresAt: number | null;
-}
+/** A collected credit the workload may still spend: exactly a FormIdCollected's data. */
+type Spendable = FormIdCollected["data"];
 
 /**
  * Yields exactly `options.events` events in log order. Every consumption takes a use the
