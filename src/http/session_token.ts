@@ -14,6 +14,26 @@ import { isOpenId } from "./input_rules.ts";
 /** Marks our session tokens apart from any other JWT signed with the same key. */
 const USE = "formid-session";
 
+/**
+ * The HMAC key for a secret, imported once: hono/jwt would otherwise import the raw secret on
+ * every sign and verify, which was the largest single cost of an upload request.
+ */
+const keys = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 /** What issuing and checking session tokens needs. */
 export interface SessionSettings extends RoleTokens {
   sessionSecret: string | null;
@@ -36,7 +56,7 @@ export async function issueSession(
   const iat = Math.floor(clock.now() / 1000);
   const token = await sign(
     { sub: openId, use: USE, iat, exp: iat + ttlSeconds },
-    secret,
+    await hmacKey(secret),
     "HS256",
   );
   return { token, expiresIn: ttlSeconds };
@@ -51,7 +71,12 @@ export async function sessionOpenId(
   let payload: Record<string, unknown>;
   try {
     // Expiry is checked below against the service's clock, not hono's Date.now().
-    payload = await verify(token, secret, { alg: "HS256", exp: false, nbf: false, iat: false });
+    payload = await verify(token, await hmacKey(secret), {
+      alg: "HS256",
+      exp: false,
+      nbf: false,
+      iat: false,
+    });
   } catch {
     return null;
   }
