@@ -114,7 +114,7 @@ export interface SimOptions {
 }
 
 /** Seeded PRNG (mulberry32) returning floats in [0, 1). */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN, AUDITOR, login, startRig, STORES } from "./login_helpers.ts";
+import { prng } from "../../tools/wechat_sim.ts";
 
 /** Requests per endpoint, per store. */
 const PER_ENDPOINT = { memory: 2_000, redis: 400 };
@@ -47,16 +48,6 @@ const WORDS = [
   "😀",
   "x".repeat(200),
 ];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly rnd: () => number) {}
