@@ -13,7 +13,8 @@
  * @module
  */
 import type { Redis as IORedis } from "ioredis";
-import { canonicalEvent, canonicalJson, GENESIS, linkHash } from "../src/audit/chain.ts";
+import { canonicalEvent, GENESIS, linkHash } from "../src/audit/chain.ts";
+import { encodeEntry } from "../src/store/entry.ts";
 import type { CreditKind, FormIdCollected, LedgerEvent } from "../src/ledger/events.ts";
 
 /** Shape of the synthetic workload. */
@@ -205,7 +206,7 @@ export async function writeLog(
     seq++;
     atMs = when;
     const at = new Date(when).toISOString();
-    const data = canonicalJson(event.data);
+    const { t, d } = encodeEntry(event.type, event.data);
     hash = linkHash(hash, canonicalEvent({ seq, type: event.type, at, data: event.data }));
     const segment = Math.floor((seq - 1) / segmentEvents);
     if (segment !== hashSegment) {
@@ -216,11 +217,11 @@ export async function writeLog(
       `${prefix}:log:${segment}`,
       `${seq}-0`,
       "t",
-      event.type,
+      t,
       "a",
       String(when),
       "d",
-      data,
+      d,
     );
     hashes.push(hash);
     if (++queued >= batch) {

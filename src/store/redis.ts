@@ -5,7 +5,7 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { canonicalJson, GENESIS } from "../audit/chain.ts";
+import { GENESIS } from "../audit/chain.ts";
 import { logPages } from "../audit/pages.ts";
 import type { Credit, CreditInput, CreditView } from "../ledger/credits.ts";
 import { viewOf } from "../ledger/credits.ts";
@@ -22,6 +22,7 @@ import {
   type TakeResult,
   tallyField,
 } from "./batch.ts";
+import { decodeEntry, encodeEntry } from "./entry.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { Sealer } from "./sealer.ts";
@@ -123,12 +124,16 @@ export class RedisStore implements LedgerStore {
   }
 
   async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
-    const args = credits.flatMap((credit) => [
-      credit.formId,
-      creditValue(credit),
-      canonicalJson({ openId, ...credit }),
-      String(credit.expiresAt ?? NO_EXPIRY_SCORE),
-    ]);
+    const args = credits.flatMap((credit) => {
+      const { t, d } = encodeEntry("FormIdCollected", { openId, ...credit });
+      return [
+        credit.formId,
+        creditValue(credit),
+        String(credit.expiresAt ?? NO_EXPIRY_SCORE),
+        t,
+        d,
+      ];
+    });
     const seqs = await this.#write<number[]>("collect", now, [openId, ...args]);
     const result: CollectResult = { accepted: [], duplicates: [] };
     credits.forEach((credit, i) => {
@@ -153,18 +158,27 @@ export class RedisStore implements LedgerStore {
 
   async release(openId: string, { credit, pushId }: ReleaseRequest, now: number): Promise<void> {
     const { formId, kind, templateId, expiresAt } = credit;
+    const { t, d } = encodeEntry("FormIdReleased", {
+      openId,
+      formId,
+      pushId,
+      kind,
+      templateId,
+      expiresAt,
+    });
     await this.#write("release", now, [
       openId,
       formId,
       creditValue({ ...credit, uses: 1 }),
-      canonicalJson({ openId, formId, pushId, kind, templateId, expiresAt }),
       String(expiresAt ?? NO_EXPIRY_SCORE),
+      t,
+      d,
     ]);
   }
 
   async append(events: LedgerEvent[], now: number): Promise<number[]> {
     if (events.length === 0) return [];
-    const args = events.flatMap((e) => [e.type, canonicalJson(e.data)]);
+    const args = events.flatMap(entryArgs);
     const seqs = await this.#write<number[]>("append", now, args);
     return seqs.map(Number);
   }
@@ -217,24 +231,23 @@ export class RedisStore implements LedgerStore {
         o.state === "failed" && o.errcode !== undefined ? String(o.errcode) : "",
       );
       if (o.release && c) {
+        const { t, d } = encodeEntry("FormIdReleased", {
+          openId: o.openId,
+          formId: c.formId,
+          pushId: o.pushId,
+          kind: c.kind,
+          templateId: c.templateId,
+          expiresAt: c.expiresAt,
+        });
         args.push(
           c.formId,
           creditValue({ ...c, uses: 1 }),
           String(c.expiresAt ?? NO_EXPIRY_SCORE),
-          canonicalJson({
-            openId: o.openId,
-            formId: c.formId,
-            pushId: o.pushId,
-            kind: c.kind,
-            templateId: c.templateId,
-            expiresAt: c.expiresAt,
-          }),
+          t,
+          d,
         );
-      } else args.push("", "", "", "");
-      args.push(
-        String(o.events.length),
-        ...o.events.flatMap((e) => [e.type, canonicalJson(e.data)]),
-      );
+      } else args.push("", "", "", "", "");
+      args.push(String(o.events.length), ...o.events.flatMap(entryArgs));
     }
     await this.#write("record", now, args);
   }
@@ -313,12 +326,13 @@ export class RedisStore implements LedgerStore {
         const seq = Number(id.slice(0, id.indexOf("-")));
         // Events appended by one script share their time: convert each distinct one once.
         if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
+        const { type, data } = decodeEntry(t, d);
         events.push({
           id,
           seq,
-          type: t,
+          type,
           at,
-          data: JSON.parse(d),
+          data,
           prev: seq - 1 === after ? first : hashOf(seq - 1),
           hash: hashOf(seq),
         } as StoredEvent);
@@ -503,6 +517,12 @@ export class RedisStore implements LedgerStore {
       cursor = String(next);
     } while (cursor !== "0");
   }
+}
+
+/** An event as the t and d arguments of a writing script. */
+function entryArgs(event: LedgerEvent): string[] {
+  const { t, d } = encodeEntry(event.type, event.data);
+  return [t, d];
 }
 
 function creditValue(credit: Credit): string {

@@ -15,6 +15,7 @@
  * @module
  */
 import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
+import { decodeEntry } from "./entry.ts";
 
 /** A loaded Lua script. */
 interface LuaScript {
@@ -82,11 +83,8 @@ export class Sealer {
           throw new Error(`cannot seal: log entry ${expected} is missing (found ${id})`);
         }
         const at = new Date(Number(reply[i + 2])).toISOString();
-        const data = JSON.parse(String(reply[i + 3]));
-        prev = linkHash(
-          prev,
-          canonicalEvent({ seq: expected, type: String(reply[i + 1]), at, data }),
-        );
+        const { type, data } = decodeEntry(String(reply[i + 1]), String(reply[i + 3]));
+        prev = linkHash(prev, canonicalEvent({ seq: expected, type, at, data }));
         hashes += prev;
         expected++;
       }

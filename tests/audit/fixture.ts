@@ -8,6 +8,7 @@
 import { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
 import type { CreditInput } from "../../src/ledger/credits.ts";
+import { decodeEntry } from "../../src/store/entry.ts";
 import { createRedisStore, type RedisStore } from "../../src/store/redis.ts";
 import type { LedgerStore } from "../../src/store/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
@@ -160,12 +161,7 @@ export function rechain(entries: RawEntry[], prev: string = GENESIS): string[] {
   return entries.map((entry) => {
     const seq = Number(entry.id.split("-")[0]);
     const at = new Date(Number(entry.fields.a)).toISOString();
-    const canonical = canonicalEvent({
-      seq,
-      type: entry.fields.t,
-      at,
-      data: JSON.parse(entry.fields.d),
-    });
+    const canonical = canonicalEvent({ seq, at, ...decodeEntry(entry.fields.t, entry.fields.d) });
     return prev = linkHash(prev, canonical);
   });
 }

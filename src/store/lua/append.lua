@@ -1,5 +1,5 @@
 -- append.lua: append events that leave the projection alone (push audit events).
--- ARGV[5..] pairs: event type, canonical data JSON. Returns the seqs.
+-- ARGV[5..] pairs: entry t and d (src/store/entry.ts). Returns the seqs.
 local seqs = {}
 for i = 5, #ARGV, 2 do
   seqs[#seqs + 1] = append(ARGV[i], ARGV[i + 1])

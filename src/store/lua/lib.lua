@@ -5,8 +5,10 @@
 -- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] now as ISO-8601 (unused here), ARGV[4] default
 -- segment size
 --
--- append(type, data_json) adds one event to the current segment stream <prefix>:log:<n> with
--- entry id "<seq>-0" and fields t (type), a (epoch ms), d (canonical data JSON). Its chain hash
+-- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
+-- "<seq>-0" and fields t, a (epoch ms), d, where t and d are the event's type and data as
+-- src/store/entry.ts encodes them (a type code and positional fields, or the type's name and
+-- its canonical JSON data). Its chain hash
 -- is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole budget): the
 -- writing instance seals the new events right after this script returns (seal.lua).
 -- The head is written once, by save_head(), at the end of the script.
@@ -41,6 +43,15 @@ local function json_string(s)
   return '"' .. escaped .. '"'
 end
 
+-- `fields` joined as positional entry data (src/store/entry.ts), or nil when a field holds the
+-- separator and the event must be stored as JSON instead.
+local function positional(fields)
+  for _, field in ipairs(fields) do
+    if string.find(field, '\31', 1, true) then return nil end
+  end
+  return table.concat(fields, '\31')
+end
+
 -- Byte order, as JavaScript orders ASCII strings (Lua's < follows the server's locale).
 local function byte_less(x, y)
   for i = 1, math.min(#x, #y) do
@@ -50,11 +61,10 @@ local function byte_less(x, y)
   return #x < #y
 end
 
-local function append(event_type, data_json)
+local function append(t, d)
   local seq = head_seq + 1
   local segment = math.floor((seq - 1) / seg_size)
-  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0',
-    't', event_type, 'a', ARGV[2], 'd', data_json)
+  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 't', t, 'a', ARGV[2], 'd', d)
   head_seq = seq
   appended = appended + 1
   return seq
@@ -103,15 +113,20 @@ local function take_credit(open_id, template, kinds, push_id)
   else
     redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
   end
-  append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
-    .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
+  local d = positional({ best_id, open_id, push_id })
+  if d then
+    append('U', d)
+  else
+    append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
+      .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
+  end
   return best_id, best_value
 end
 
--- Gives one use back to a user's credit and appends FormIdReleased (`data_json`). `gone_value`
+-- Gives one use back to a user's credit and appends FormIdReleased (entry `t`, `d`). `gone_value`
 -- is the projection value to write when the credit was removed (its last use was taken), and
 -- `score` its users index score. Returns the event's seq.
-local function release_credit(open_id, form_id, gone_value, score, data_json)
+local function release_credit(open_id, form_id, gone_value, score, t, d)
   local key = user_key(open_id)
   local value = redis.call('HGET', key, form_id)
   if value then
@@ -121,7 +136,7 @@ local function release_credit(open_id, form_id, gone_value, score, data_json)
     redis.call('HSET', key, form_id, gone_value)
   end
   redis.call('ZADD', users_key(), 'GT', score, open_id)
-  return append('FormIdReleased', data_json)
+  return append(t, d)
 end
 
 -- Keeps a broadcast's per-user state and tally (when there is a broadcast) for `ttl` ms more.

@@ -5,7 +5,7 @@
 --   next state ('' none, else 'r' retry, 's' sent, 'f' failed, 'n' no credit),
 --   tally field ('' none, 'sent', 'failed', 'noCredit'), errcode to count ('' none),
 --   release: formId ('' no release), projection value when the credit is gone, users score,
---   FormIdReleased data JSON; then the number of audit events n and n pairs (type, data JSON).
+--   FormIdReleased entry t and d; then the number of audit events n and n pairs (entry t, d).
 -- The audit events are appended first, then FormIdReleased (as release.lua does it).
 -- In a broadcast an outcome applies only while the user's state is still the expected one:
 -- an outcome recorded twice (a retried call) or arriving after the delivery was declared lost
@@ -17,11 +17,11 @@ local i = 8
 while i <= #ARGV do
   local open_id, expect, next_state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local tally_field, errcode = ARGV[i + 3], ARGV[i + 4]
-  local release_id, release_value, release_score, release_json =
-    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-  local n = tonumber(ARGV[i + 9])
-  local first_event = i + 10
-  i = i + 10 + 2 * n
+  local release_id, release_value, release_score, release_t, release_d =
+    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
+  local n = tonumber(ARGV[i + 10])
+  local first_event = i + 11
+  i = i + 11 + 2 * n
   local matches = true
   if state_key ~= '' and next_state ~= '' then
     local state = redis.call('HGET', state_key, open_id)
@@ -32,7 +32,7 @@ while i <= #ARGV do
       append(ARGV[first_event + 2 * k], ARGV[first_event + 2 * k + 1])
     end
     if release_id ~= '' then
-      release_credit(open_id, release_id, release_value, release_score, release_json)
+      release_credit(open_id, release_id, release_value, release_score, release_t, release_d)
     end
     if state_key ~= '' and next_state ~= '' then
       redis.call('HSET', state_key, open_id, next_state)

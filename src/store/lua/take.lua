@@ -33,10 +33,17 @@ for i = 12, #ARGV, 2 do
     redis.call('HSET', state_key, open_id, 'u')
     redis.call('HINCRBY', tally_key, 'failed', 1)
     redis.call('HINCRBY', tally_key, 'e:-1004', 1)
-    append('PushFailed', '{"broadcastId":' .. json_string(broadcast_id)
-      .. ',"class":"unknown","errcode":-1004,"errmsg":' .. json_string(lost_message)
-      .. ',"formId":' .. json_string(form_id) .. ',"openId":' .. json_string(open_id)
-      .. ',"pushId":' .. json_string(push_id) .. '}')
+    -- Optional fields read back as absent when empty: an empty one goes to JSON as it is.
+    local d = broadcast_id ~= '' and form_id ~= '' and positional({ broadcast_id, 'unknown', '-1004', lost_message,
+      form_id, open_id, push_id })
+    if d then
+      append('F', d)
+    else
+      append('PushFailed', '{"broadcastId":' .. json_string(broadcast_id)
+        .. ',"class":"unknown","errcode":-1004,"errmsg":' .. json_string(lost_message)
+        .. ',"formId":' .. json_string(form_id) .. ',"openId":' .. json_string(open_id)
+        .. ',"pushId":' .. json_string(push_id) .. '}')
+    end
     out[#out + 1] = 'l'; out[#out + 1] = form_id; out[#out + 1] = ''
   else
     out[#out + 1] = 'd'; out[#out + 1] = ''; out[#out + 1] = ''

@@ -1,0 +1,158 @@
+/**
+ * How an event is stored in a log segment entry: fields `t` (type), `a` (epoch ms) and `d`
+ * (data). Memory is the log's main cost, so known event types are stored compactly: `t` is a
+ * one-letter code and `d` the data's field values in sorted key order, joined by the unit
+ * separator U+001F (no key names, no quotes). Data that does not fit its type's layout (a value
+ * holding U+001F, an unknown field, an unexpected null) is stored as before: `t` the type's
+ * full name and `d` the canonical JSON object. Readers accept both forms.
+ *
+ * The hash chain never sees this encoding: it hashes the decoded event's canonical JSON.
+ *
+ * @module
+ */
+import { canonicalJson } from "../audit/chain.ts";
+
+/** The separator of positional fields. */
+export const FIELD_SEPARATOR = "\x1f";
+
+/**
+ * How a field is stored: `s` a string, `s?` an optional string (empty when absent), `n` a
+ * number, `n|null` a number or null (empty when null).
+ */
+type FieldKind = "s" | "s?" | "n" | "n|null";
+
+interface Layout {
+  type: string;
+  /** Field names in sorted order, each with its kind. */
+  fields: [string, FieldKind][];
+}
+
+/** Type codes and layouts. Changing one changes the storage format: add, never edit. */
+const LAYOUTS: Record<string, Layout> = {
+  C: {
+    type: "FormIdCollected",
+    fields: [
+      ["expiresAt", "n|null"],
+      ["formId", "s"],
+      ["kind", "s"],
+      ["openId", "s"],
+      ["templateId", "s?"],
+      ["uses", "n"],
+    ],
+  },
+  U: { type: "FormIdConsumed", fields: [["formId", "s"], ["openId", "s"], ["pushId", "s"]] },
+  R: {
+    type: "FormIdReleased",
+    fields: [
+      ["expiresAt", "n|null"],
+      ["formId", "s"],
+      ["kind", "s"],
+      ["openId", "s"],
+      ["pushId", "s"],
+      ["templateId", "s?"],
+    ],
+  },
+  S: {
+    type: "PushSucceeded",
+    fields: [
+      ["broadcastId", "s?"],
+      ["formId", "s"],
+      ["msgid", "s?"],
+      ["openId", "s"],
+      ["pushId", "s"],
+      ["templateId", "s"],
+    ],
+  },
+  F: {
+    type: "PushFailed",
+    fields: [
+      ["broadcastId", "s?"],
+      ["class", "s"],
+      ["errcode", "n"],
+      ["errmsg", "s"],
+      ["formId", "s?"],
+      ["openId", "s"],
+      ["pushId", "s"],
+    ],
+  },
+};
+
+const CODE_OF: Record<string, string> = Object.fromEntries(
+  Object.entries(LAYOUTS).map(([code, layout]) => [layout.type, code]),
+);
+
+/** The stored `t` and `d` of an event. */
+export interface EncodedEntry {
+  t: string;
+  d: string;
+}
+
+/**
+ * Encodes an event's type and data for a log entry.
+ *
+ * @example
+ * ```ts
+ * encodeEntry("FormIdConsumed", { openId: "o1", formId: "f1", pushId: "p1" });
+ * // { t: "U", d: "f1\x1fo1\x1fp1" }
+ * ```
+ */
+export function encodeEntry(type: string, data: unknown): EncodedEntry {
+  const code = CODE_OF[type];
+  const d = code === undefined ? null : positional(LAYOUTS[code], data);
+  return d === null ? { t: type, d: canonicalJson(data) } : { t: code, d };
+}
+
+/** The data as positional fields, or `null` when it does not fit the layout exactly. */
+function positional(layout: Layout, data: unknown): string | null {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return null;
+  const record = data as Record<string, unknown>;
+  let known = 0;
+  const parts: string[] = [];
+  for (const [name, kind] of layout.fields) {
+    const value = record[name];
+    if (value !== undefined) known++;
+    if (kind === "s" || kind === "s?") {
+      if (value === undefined && kind === "s?") parts.push("");
+      else if (typeof value !== "string" || value.includes(FIELD_SEPARATOR)) return null;
+      else if (value === "" && kind === "s?") return null; // would read back as absent
+      else parts.push(value);
+    } else if (value === null && kind === "n|null") parts.push("");
+    else if (typeof value !== "number" || !Number.isFinite(value)) return null;
+    else parts.push(String(value));
+  }
+  // Every own field must be one of the layout's (undefined ones are omitted by JSON anyway).
+  for (const name in record) if (record[name] !== undefined) known--;
+  return known === 0 ? parts.join(FIELD_SEPARATOR) : null;
+}
+
+/**
+ * Decodes a stored entry's type and data. Throws on data that is neither valid positional
+ * fields for its code nor JSON.
+ */
+export function decodeEntry(t: string, d: string): { type: string; data: unknown } {
+  const layout = LAYOUTS[t];
+  if (layout === undefined) return { type: t, data: JSON.parse(d) };
+  const parts = d.split(FIELD_SEPARATOR);
+  if (parts.length !== layout.fields.length) {
+    throw new SyntaxError(`a ${t} entry has ${parts.length} fields, not ${layout.fields.length}`);
+  }
+  // Keys are set in sorted order, so canonicalJson takes its JSON.stringify fast path.
+  const data: Record<string, unknown> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const [name, kind] = layout.fields[i];
+    const part = parts[i];
+    if (kind === "s") data[name] = part;
+    else if (kind === "s?") {
+      if (part !== "") data[name] = part;
+    } else if (part === "" && kind === "n|null") data[name] = null;
+    else {
+      const value = Number(part);
+      // Only the text String(value) writes: one stored form per value, as with JSON.
+      if (!Number.isFinite(value) || String(value) !== part) {
+        throw new SyntaxError(`a ${t} entry's ${name} is not a number`);
+      }
+      data[name] = value;
+    }
+  }
+  return { type: layout.type, data };
+}
