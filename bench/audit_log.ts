@@ -1,9 +1,9 @@
 /**
  * Writes a large, correctly chained and sealed ledger log straight into Redis, in exactly the
  * layout the store leaves behind once it has appended and sealed (segment streams
- * `<prefix>:log:<n>` with entry id `<seq>-0` and fields t/a/d; chain strings `<prefix>:chain:<n>`
- * of the segment's 64-hex-character hashes in seq order; head hash `<prefix>:head` with seq, at,
- * seg, sealed and hash), so audit benchmarks can start from a million events in seconds instead
+ * `<prefix>:log:<n>` with entry id `<seq>-0` and fields t/a/d as src/store/entry.ts encodes
+ * them; chain strings `<prefix>:chain:<n>` of `chunk` 64-hex-character hashes in seq order; head
+ * hash `<prefix>:head` with seq, at, seg, chunk, sealed and hash), so audit benchmarks can start from a million events in seconds instead
  * of replaying a million appends.
  *
  * The workload is synthetic but shaped like production: batches of collected credits of every
@@ -15,6 +15,7 @@
 import type { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../src/audit/chain.ts";
 import { encodeEntry } from "../src/store/entry.ts";
+import { CHAIN_CHUNK } from "../src/store/sealer.ts";
 import type { CreditKind, FormIdCollected, LedgerEvent } from "../src/ledger/events.ts";
 
 /** Shape of the synthetic workload. */
@@ -166,28 +167,35 @@ export interface WrittenLog {
 /**
  * Appends `events` to the log under `prefix` (which must be empty) with ioredis pipelines,
  * chaining hashes as the store's sealer does, appends them to the chain strings (one APPEND per
- * segment per pipeline), and writes the head, sealed up to its last event. The projection is not
+ * chain string per pipeline), and writes the head, sealed up to its last event. The projection is not
  * touched: call the store's `rebuild` to build it from the log.
  */
 export async function writeLog(
   redis: IORedis,
   prefix: string,
   events: Iterable<TimedEvent>,
-  options: { segmentEvents: number; batch?: number; onProgress?: (seq: number) => void },
+  options: {
+    segmentEvents: number;
+    /** Hashes per chain string (default the store's, {@link CHAIN_CHUNK}). */
+    chainChunk?: number;
+    batch?: number;
+    onProgress?: (seq: number) => void;
+  },
 ): Promise<WrittenLog> {
   const { segmentEvents } = options;
+  const chainChunk = options.chainChunk ?? CHAIN_CHUNK;
   const batch = options.batch ?? 5_000;
   let seq = 0;
   let hash = GENESIS;
   let atMs = 0;
   let pipeline = redis.pipeline();
   let queued = 0;
-  /** Hashes of the queued entries of segment `hashSegment`, not yet APPENDed. */
+  /** Hashes of the queued entries of chain string `hashString`, not yet APPENDed. */
   let hashes: string[] = [];
-  let hashSegment = 0;
+  let hashString = 0;
   const appendHashes = () => {
     if (hashes.length === 0) return;
-    pipeline.append(`${prefix}:chain:${hashSegment}`, hashes.join(""));
+    pipeline.append(`${prefix}:chain:${hashString}`, hashes.join(""));
     hashes = [];
   };
   const inFlight: Promise<unknown>[] = [];
@@ -209,9 +217,10 @@ export async function writeLog(
     const { t, d } = encodeEntry(event.type, event.data);
     hash = linkHash(hash, canonicalEvent({ seq, type: event.type, at, data: event.data }));
     const segment = Math.floor((seq - 1) / segmentEvents);
-    if (segment !== hashSegment) {
-      appendHashes(); // one APPEND never crosses a segment boundary
-      hashSegment = segment;
+    const string = Math.floor((seq - 1) / chainChunk);
+    if (string !== hashString) {
+      appendHashes(); // one APPEND never crosses a chain string boundary
+      hashString = string;
     }
     pipeline.xadd(
       `${prefix}:log:${segment}`,
@@ -238,6 +247,8 @@ export async function writeLog(
     String(atMs),
     "seg",
     segmentEvents,
+    "chunk",
+    chainChunk,
     "sealed",
     seq,
     ...(seq > 0 ? ["hash", hash] : []),

@@ -8,7 +8,7 @@
 /** Key names for a ledger under `prefix`. */
 export function ledgerKeys(prefix: string) {
   return {
-    /** HASH seq, at, seg, sealed, hash: the log's head, segment size and sealed head. */
+    /** HASH seq, at, seg, chunk, sealed, hash: the log's head, layout and sealed head. */
     head: `${prefix}:head`,
     /** STRING: the live projection version. */
     projection: `${prefix}:proj`,
@@ -16,7 +16,10 @@ export function ledgerKeys(prefix: string) {
     projectionCounter: `${prefix}:projseq`,
     /** STREAM: segment `n` of the log, events `n*seg+1 .. (n+1)*seg`. */
     segment: (n: number) => `${prefix}:log:${n}`,
-    /** STRING: the chain hashes of segment `n`'s sealed events, 64 hex characters each. */
+    /**
+     * STRING: the chain hashes of sealed events `n*chunk+1 .. (n+1)*chunk` (`chunk` from the
+     * head), 64 hex characters each.
+     */
     chain: (n: number) => `${prefix}:chain:${n}`,
     /** HASH formId -> credit: one user's credits in projection `version`. */
     user: (version: string, openId: string) => `${prefix}:p${version}:u:${openId}`,

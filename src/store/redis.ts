@@ -25,7 +25,7 @@ import {
 import { decodeEntry, encodeEntry } from "./entry.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
-import { Sealer } from "./sealer.ts";
+import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import type {
   CollectResult,
   ConsumeRequest,
@@ -81,6 +81,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** Events per log segment stream; only the first append of a new log decides it. */
   segmentEvents: number;
+  /** Hashes per chain string (default {@link CHAIN_CHUNK}); only the first seal decides it. */
+  chainChunk?: number;
 }
 
 /** Creates a Redis store with a client configured for the ledger (raw strings, no JSON parsing). */
@@ -93,7 +95,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     responseEncoding: false,
     enableTelemetry: false,
   });
-  return new RedisStore(redis, options.prefix, options.segmentEvents);
+  return new RedisStore(redis, options.prefix, options.segmentEvents, options.chainChunk);
 }
 
 /** The ledger store on Redis Streams and hashes. */
@@ -105,9 +107,9 @@ export class RedisStore implements LedgerStore {
   readonly #keys: ReturnType<typeof ledgerKeys>;
   readonly #scripts: Record<keyof typeof SCRIPTS, LuaScript>;
   readonly #sealer: Sealer;
-  #knownSegmentSize: number | null = null;
+  #layout: { seg: number; chunk: number } | null = null;
 
-  constructor(redis: Redis, prefix: string, segmentEvents: number) {
+  constructor(redis: Redis, prefix: string, segmentEvents: number, chainChunk = CHAIN_CHUNK) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#segmentEvents = segmentEvents;
@@ -115,7 +117,7 @@ export class RedisStore implements LedgerStore {
     this.#scripts = Object.fromEntries(
       Object.entries(SCRIPTS).map(([name, src]) => [name, redis.createScript(src)]),
     ) as unknown as Record<keyof typeof SCRIPTS, LuaScript>;
-    this.#sealer = new Sealer(this.#keys.head, prefix, this.#scripts);
+    this.#sealer = new Sealer(this.#keys.head, prefix, this.#scripts, chainChunk);
   }
 
   /** The underlying client, for tools that need raw access (benchmarks, audits). */
@@ -295,27 +297,35 @@ export class RedisStore implements LedgerStore {
     if (limit <= 0) return [];
     // Only sealed events are read: they are the ones with a hash. Seal what is pending first.
     if (after + limit > this.#sealer.known.seq) await this.#sealer.seal();
-    const seg = await this.#segmentSize();
+    const layout = await this.#logLayout();
     const last = Math.min(after + limit, this.#sealer.known.seq);
-    if (seg === null || last <= after) return [];
-    // Plain XRANGEs and GETRANGEs, one each per segment the page spans, sent together (the
-    // client auto-pipelines): Redis spends far less time on them than on a reshaping script.
+    if (layout === null || last <= after) return [];
+    const { seg, chunk } = layout;
+    // Plain XRANGEs and GETRANGEs, one per segment and chain string the page spans, sent
+    // together (the client auto-pipelines): Redis spends far less time on them than on a
+    // reshaping script.
     const ranges: Promise<RawEntry[]>[] = [];
-    const chains: { from: number; hashes: Promise<string> }[] = [];
     for (let from = after + 1; from <= last;) {
       const segment = Math.floor((from - 1) / seg);
       const to = Math.min(last, (segment + 1) * seg);
       ranges.push(this.#range(segment, from, to));
-      chains.push({ from, hashes: this.#chainRange(seg, from, to) });
       from = to + 1;
     }
-    const first = after > 0 ? await this.#chainRange(seg, after, after) : GENESIS;
+    const chains: { from: number; hashes: Promise<string> }[] = [];
+    for (let from = after + 1; from <= last;) {
+      const to = Math.min(last, (Math.floor((from - 1) / chunk) + 1) * chunk);
+      chains.push({ from, hashes: this.#chainRange(chunk, from, to) });
+      from = to + 1;
+    }
+    const first = after > 0 ? await this.#chainRange(chunk, after, after) : GENESIS;
     const pages = await Promise.all(ranges);
-    const chunks = await Promise.all(chains.map(async (c) => ({ ...c, hashes: await c.hashes })));
+    const strings = await Promise.all(chains.map(async (c) => ({ ...c, hashes: await c.hashes })));
     const hashOf = (seq: number): string => {
       if (seq === after) return first;
-      const chunk = chunks.findLast((c) => c.from <= seq);
-      return chunk ? chunk.hashes.slice((seq - chunk.from) * 64, (seq - chunk.from + 1) * 64) : "";
+      const string = strings.findLast((c) => c.from <= seq);
+      return string
+        ? string.hashes.slice((seq - string.from) * 64, (seq - string.from + 1) * 64)
+        : "";
     };
     const events: StoredEvent[] = [];
     let ms = "";
@@ -341,12 +351,12 @@ export class RedisStore implements LedgerStore {
     return events;
   }
 
-  /** The stored hashes of events `from..to` (one segment), concatenated. */
-  #chainRange(seg: number, from: number, to: number): Promise<string> {
+  /** The stored hashes of events `from..to` (one chain string), concatenated. */
+  #chainRange(chunk: number, from: number, to: number): Promise<string> {
     if (from < 1) return Promise.resolve(GENESIS);
-    const offset = ((from - 1) % seg) * 64;
+    const offset = ((from - 1) % chunk) * 64;
     return this.#redis.getrange(
-      this.#keys.chain(Math.floor((from - 1) / seg)),
+      this.#keys.chain(Math.floor((from - 1) / chunk)),
       offset,
       offset + (to - from + 1) * 64 - 1,
     ) as Promise<string>;
@@ -365,13 +375,22 @@ export class RedisStore implements LedgerStore {
     >;
   }
 
-  /** Events per segment, fixed by the log's first append; `null` while the log is empty. */
-  async #segmentSize(): Promise<number | null> {
-    if (this.#knownSegmentSize === null) {
-      const seg = await this.#redis.hget(this.#keys.head, "seg") as string | null;
-      this.#knownSegmentSize = seg === null ? null : Number(seg);
+  /**
+   * Events per segment (fixed by the log's first append) and hashes per chain string (fixed by
+   * its first seal; a log without one keeps one per segment); `null` while nothing is sealed.
+   */
+  async #logLayout(): Promise<{ seg: number; chunk: number } | null> {
+    if (this.#layout === null) {
+      const [seg, chunk, sealed] = await this.#redis.hmget(
+        this.#keys.head,
+        "seg",
+        "chunk",
+        "sealed",
+      ) as unknown as (string | null)[];
+      if (seg === null || (chunk === null && Number(sealed ?? 0) === 0)) return null;
+      this.#layout = { seg: Number(seg), chunk: Number(chunk ?? seg) };
     }
-    return this.#knownSegmentSize;
+    return this.#layout;
   }
 
   async head(): Promise<LogHead> {

@@ -31,6 +31,12 @@ export interface SealedHead {
 /** Events hashed per round trip pair. */
 const SEAL_BATCH = 2_000;
 
+/**
+ * Hashes per chain string of a new log: 64,000 bytes, which Redis's allocator (jemalloc) holds
+ * in a 64 KiB block with little to spare.
+ */
+export const CHAIN_CHUNK = 1_000;
+
 /** Seals one ledger's log. */
 export class Sealer {
   #current: Promise<SealedHead> | null = null;
@@ -42,6 +48,8 @@ export class Sealer {
     readonly headKey: string,
     readonly prefix: string,
     readonly scripts: { pending: LuaScript; seal: LuaScript },
+    /** Hashes per chain string, when this sealer is the first to seal the log. */
+    readonly chainChunk: number = CHAIN_CHUNK,
   ) {}
 
   /**
@@ -90,7 +98,12 @@ export class Sealer {
       }
       if (hashes === "") throw new Error(`cannot seal: log entry ${sealed + 1} is missing`);
       const now = Number(
-        await this.scripts.seal.exec([this.headKey], [this.prefix, String(sealed), hashes]),
+        await this.scripts.seal.exec([this.headKey], [
+          this.prefix,
+          String(sealed),
+          hashes,
+          String(this.chainChunk),
+        ]),
       );
       if (now === sealed + hashes.length / 64) this.known = { seq: now, hash: prev };
       // Otherwise another instance sealed first: look again.

@@ -20,12 +20,17 @@ Deno.test("writeLog writes a sealed log the store verifies and appends to", asyn
   try {
     // Pipelines of 7 entries: APPENDs split at segment ends and at pipeline ends.
     const events = [...syntheticEvents({ events: 57, seed: 3 })];
-    const written = await writeLog(rig.raw, rig.prefix, events, { segmentEvents: 10, batch: 7 });
+    const written = await writeLog(rig.raw, rig.prefix, events, {
+      segmentEvents: 10,
+      chainChunk: 10,
+      batch: 7,
+    });
     assert.equal(written.events, 57);
     assert.deepEqual(await readHead(rig), {
       seq: "57",
       at: String(events[56].atMs),
       seg: "10",
+      chunk: "10",
       sealed: "57",
       hash: written.head.hash,
     });

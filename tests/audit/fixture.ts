@@ -50,7 +50,13 @@ export function tamperRig(segmentEvents: number): TamperRig {
   const url = Deno.env.get("TEST_REDIS_URL");
   if (!url) throw new Error("TEST_REDIS_URL is not set: run the tests with `deno task test`");
   const prefix = uniquePrefix("audit");
-  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents });
+  // One chain string per segment, so tests can name "segment n's hashes".
+  const store = createRedisStore({
+    ...upstashFromEnv(),
+    prefix,
+    segmentEvents,
+    chainChunk: segmentEvents,
+  });
   const raw = new IORedis(url);
   return {
     store,
@@ -102,7 +108,7 @@ export function segmentKey(rig: TamperRig, n: number): string {
   return `${rig.prefix}:log:${n}`;
 }
 
-/** The chain string of segment `n`. */
+/** The chain string of segment `n` (the rig keeps one per segment). */
 export function chainKey(rig: TamperRig, n: number): string {
   return `${rig.prefix}:chain:${n}`;
 }

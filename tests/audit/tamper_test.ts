@@ -92,6 +92,7 @@ Deno.test("the sealed log has the documented layout", async () => {
       seq: "30",
       at: String(Date.parse(events[29].at)),
       seg: String(SEGMENT),
+      chunk: String(SEGMENT),
       sealed: "30",
       hash: events[29].hash,
     });
