@@ -2,7 +2,7 @@
  * Writes a large, correctly chained and sealed ledger log straight into Redis, in exactly the
  * layout the store leaves behind once it has appended and sealed (segment streams
  * `<prefix>:log:<n>` with entry id `<seq>-0` and fields t/a/d as src/store/entry.ts encodes
- * them; chain strings `<prefix>:chain:<n>` of `chunk` 64-hex-character hashes in seq order; head
+ * them; chain strings `<prefix>:chain:<n>` of `chunk` hashes in seq order (src/store/stored_hash.ts); head
  * hash `<prefix>:head` with seq, at, seg, chunk, sealed and hash), so audit benchmarks can start from a million events in seconds instead
  * of replaying a million appends.
  *
@@ -16,6 +16,7 @@ import type { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../src/audit/chain.ts";
 import { encodeEntry } from "../src/store/entry.ts";
 import { CHAIN_CHUNK } from "../src/store/sealer.ts";
+import { toStoredHash } from "../src/store/stored_hash.ts";
 import type { CreditKind, FormIdCollected, LedgerEvent } from "../src/ledger/events.ts";
 
 /** Shape of the synthetic workload. */
@@ -195,7 +196,7 @@ export async function writeLog(
   let hashString = 0;
   const appendHashes = () => {
     if (hashes.length === 0) return;
-    pipeline.append(`${prefix}:chain:${hashString}`, hashes.join(""));
+    pipeline.append(`${prefix}:chain:${hashString}`, hashes.map(toStoredHash).join(""));
     hashes = [];
   };
   const inFlight: Promise<unknown>[] = [];

@@ -26,6 +26,7 @@ import { decodeEntry, encodeEntry } from "./entry.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
+import { fromStoredHash, STORED_HASH_LENGTH as W } from "./stored_hash.ts";
 import type {
   CollectResult,
   ConsumeRequest,
@@ -317,14 +318,14 @@ export class RedisStore implements LedgerStore {
       chains.push({ from, hashes: this.#chainRange(chunk, from, to) });
       from = to + 1;
     }
-    const first = after > 0 ? await this.#chainRange(chunk, after, after) : GENESIS;
+    const first = after > 0 ? fromStoredHash(await this.#chainRange(chunk, after, after)) : GENESIS;
     const pages = await Promise.all(ranges);
     const strings = await Promise.all(chains.map(async (c) => ({ ...c, hashes: await c.hashes })));
     const hashOf = (seq: number): string => {
       if (seq === after) return first;
       const string = strings.findLast((c) => c.from <= seq);
       return string
-        ? string.hashes.slice((seq - string.from) * 64, (seq - string.from + 1) * 64)
+        ? fromStoredHash(string.hashes.slice((seq - string.from) * W, (seq - string.from + 1) * W))
         : "";
     };
     const events: StoredEvent[] = [];
@@ -353,12 +354,11 @@ export class RedisStore implements LedgerStore {
 
   /** The stored hashes of events `from..to` (one chain string), concatenated. */
   #chainRange(chunk: number, from: number, to: number): Promise<string> {
-    if (from < 1) return Promise.resolve(GENESIS);
-    const offset = ((from - 1) % chunk) * 64;
+    const offset = ((from - 1) % chunk) * W;
     return this.#redis.getrange(
       this.#keys.chain(Math.floor((from - 1) / chunk)),
       offset,
-      offset + (to - from + 1) * 64 - 1,
+      offset + (to - from + 1) * W - 1,
     ) as Promise<string>;
   }
 
@@ -377,7 +377,7 @@ export class RedisStore implements LedgerStore {
 
   /**
    * Events per segment (fixed by the log's first append) and hashes per chain string (fixed by
-   * its first seal; a log without one keeps one per segment); `null` while nothing is sealed.
+   * its first seal); `null` while nothing is sealed.
    */
   async #logLayout(): Promise<{ seg: number; chunk: number } | null> {
     if (this.#layout === null) {
@@ -387,8 +387,11 @@ export class RedisStore implements LedgerStore {
         "chunk",
         "sealed",
       ) as unknown as (string | null)[];
-      if (seg === null || (chunk === null && Number(sealed ?? 0) === 0)) return null;
-      this.#layout = { seg: Number(seg), chunk: Number(chunk ?? seg) };
+      if (seg === null || chunk === null) {
+        if (Number(sealed ?? 0) === 0) return null;
+        throw new Error("the log is sealed but its head has no chain layout (chunk)");
+      }
+      this.#layout = { seg: Number(seg), chunk: Number(chunk) };
     }
     return this.#layout;
   }

@@ -16,6 +16,7 @@
  */
 import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
 import { decodeEntry } from "./entry.ts";
+import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
 
 /** A loaded Lua script. */
 interface LuaScript {
@@ -32,10 +33,10 @@ export interface SealedHead {
 const SEAL_BATCH = 2_000;
 
 /**
- * Hashes per chain string of a new log: 64,000 bytes, which Redis's allocator (jemalloc) holds
+ * Hashes per chain string of a new log: 64,500 bytes, which Redis's allocator (jemalloc) holds
  * in a 64 KiB block with little to spare.
  */
-export const CHAIN_CHUNK = 1_000;
+export const CHAIN_CHUNK = 1_500;
 
 /** Seals one ledger's log. */
 export class Sealer {
@@ -93,7 +94,7 @@ export class Sealer {
         const at = new Date(Number(reply[i + 2])).toISOString();
         const { type, data } = decodeEntry(String(reply[i + 1]), String(reply[i + 3]));
         prev = linkHash(prev, canonicalEvent({ seq: expected, type, at, data }));
-        hashes += prev;
+        hashes += toStoredHash(prev);
         expected++;
       }
       if (hashes === "") throw new Error(`cannot seal: log entry ${sealed + 1} is missing`);
@@ -102,10 +103,13 @@ export class Sealer {
           this.prefix,
           String(sealed),
           hashes,
+          prev,
           String(this.chainChunk),
         ]),
       );
-      if (now === sealed + hashes.length / 64) this.known = { seq: now, hash: prev };
+      if (now === sealed + hashes.length / STORED_HASH_LENGTH) {
+        this.known = { seq: now, hash: prev };
+      }
       // Otherwise another instance sealed first: look again.
     }
   }

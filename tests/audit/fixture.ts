@@ -2,13 +2,19 @@
  * Audit test fixtures: a small ledger on the real Redis (through the bridge and the production
  * client), and raw access to its keys to tamper with the log the way an intruder with Redis
  * access could: the segment streams `<prefix>:log:<n>` (entries `<seq>-0` with fields t, a, d),
- * the chain strings `<prefix>:chain:<n>` (the segment's sealed hashes, 64 hex characters each,
- * in seq order) and the head hash `<prefix>:head` (seq, at, seg, sealed, hash).
+ * the chain strings `<prefix>:chain:<n>` (the rig keeps one per segment: its sealed hashes in seq
+ * order, in their stored form) and the head hash `<prefix>:head` (seq, at, seg, chunk, sealed,
+ * hash).
  */
 import { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
 import type { CreditInput } from "../../src/ledger/credits.ts";
 import { decodeEntry } from "../../src/store/entry.ts";
+import {
+  fromStoredHash,
+  STORED_HASH_LENGTH as W,
+  toStoredHash,
+} from "../../src/store/stored_hash.ts";
 import { createRedisStore, type RedisStore } from "../../src/store/redis.ts";
 import type { LedgerStore } from "../../src/store/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
@@ -116,15 +122,15 @@ export function chainKey(rig: TamperRig, n: number): string {
 /** The chain string of the segment holding `seq`, and the byte offset of its hash there. */
 function chainSlot(rig: TamperRig, seq: number): { key: string; offset: number } {
   const n = Math.floor((seq - 1) / rig.segmentEvents);
-  return { key: chainKey(rig, n), offset: ((seq - 1) % rig.segmentEvents) * 64 };
+  return { key: chainKey(rig, n), offset: ((seq - 1) % rig.segmentEvents) * W };
 }
 
-/** The hashes of one chain string, in seq order. */
+/** The hashes of one chain string, in seq order, in hex. */
 export async function readChain(raw: IORedis, key: string): Promise<string[]> {
   const text = (await raw.get(key)) ?? "";
   return Array.from(
-    { length: Math.ceil(text.length / 64) },
-    (_, i) => text.slice(i * 64, i * 64 + 64),
+    { length: Math.ceil(text.length / W) },
+    (_, i) => fromStoredHash(text.slice(i * W, i * W + W)),
   );
 }
 
@@ -139,19 +145,19 @@ export async function rewriteChain(
 ): Promise<void> {
   const hashes = change(await readChain(raw, key));
   if (hashes.length === 0) await raw.del(key);
-  else await raw.set(key, hashes.join(""));
+  else await raw.set(key, hashes.map(toStoredHash).join(""));
 }
 
 /** The recorded hash of event `seq` (GETRANGE on its chain string; "" when there is none). */
 export async function chainHash(rig: TamperRig, seq: number): Promise<string> {
   const { key, offset } = chainSlot(rig, seq);
-  return await rig.raw.getrange(key, offset, offset + 63);
+  return fromStoredHash(await rig.raw.getrange(key, offset, offset + W - 1));
 }
 
 /** Overwrites the recorded hash of event `seq` in place (SETRANGE on its chain string). */
 export async function setChainHash(rig: TamperRig, seq: number, hash: string): Promise<void> {
   const { key, offset } = chainSlot(rig, seq);
-  await rig.raw.setrange(key, offset, hash);
+  await rig.raw.setrange(key, offset, toStoredHash(hash));
 }
 
 /** The head's fields. */
