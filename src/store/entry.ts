@@ -125,6 +125,11 @@ function positional(layout: Layout, data: unknown): string | null {
   return known === 0 ? parts.join(FIELD_SEPARATOR) : null;
 }
 
+/** The event type of a stored entry's `t`, without decoding its data. */
+export function entryType(t: string): string {
+  return LAYOUTS[t]?.type ?? t;
+}
+
 /**
  * Decodes a stored entry's type and data. Throws on data that is neither valid positional
  * fields for its code nor JSON.
