@@ -1,8 +1,8 @@
 /**
  * Writes a large, correctly chained and sealed ledger log straight into Redis, in exactly the
  * layout the store leaves behind once it has appended and sealed (segment streams
- * `<prefix>:log:<n>` with entry id `<seq>-0` and fields t/a/d as src/store/entry.ts encodes
- * them; chain strings `<prefix>:chain:<n>` of `chunk` hashes in seq order (src/store/stored_hash.ts); head
+ * `<prefix>:log:<n>` with entry id `<seq>-0` and one field as src/store/entry.ts encodes
+ * it; chain strings `<prefix>:chain:<n>` of `chunk` hashes in seq order (src/store/stored_hash.ts); head
  * hash `<prefix>:head` with seq, at, seg, chunk, sealed and hash), so audit benchmarks can start from a million events in seconds instead
  * of replaying a million appends.
  *
@@ -14,7 +14,7 @@
  */
 import type { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../src/audit/chain.ts";
-import { encodeEntry } from "../src/store/entry.ts";
+import { encodeEntry, ENTRY_FIELD, entryValue } from "../src/store/entry.ts";
 import { CHAIN_CHUNK } from "../src/store/sealer.ts";
 import { toStoredHash } from "../src/store/stored_hash.ts";
 import type { CreditKind, FormIdCollected, LedgerEvent } from "../src/ledger/events.ts";
@@ -215,7 +215,7 @@ export async function writeLog(
     seq++;
     atMs = when;
     const at = new Date(when).toISOString();
-    const { t, d } = encodeEntry(event.type, event.data);
+    const value = entryValue({ ...encodeEntry(event.type, event.data), a: String(when) });
     hash = linkHash(hash, canonicalEvent({ seq, type: event.type, at, data: event.data }));
     const segment = Math.floor((seq - 1) / segmentEvents);
     const string = Math.floor((seq - 1) / chainChunk);
@@ -223,16 +223,7 @@ export async function writeLog(
       appendHashes(); // one APPEND never crosses a chain string boundary
       hashString = string;
     }
-    pipeline.xadd(
-      `${prefix}:log:${segment}`,
-      `${seq}-0`,
-      "t",
-      t,
-      "a",
-      String(when),
-      "d",
-      d,
-    );
+    pipeline.xadd(`${prefix}:log:${segment}`, `${seq}-0`, ENTRY_FIELD, value);
     hashes.push(hash);
     if (++queued >= batch) {
       await flush();

@@ -1,10 +1,14 @@
 /**
- * How an event is stored in a log segment entry: fields `t` (type), `a` (epoch ms) and `d`
- * (data). Memory is the log's main cost, so known event types are stored compactly: `t` is a
- * one-letter code and `d` the data's field values in sorted key order, joined by the unit
- * separator U+001F (no key names, no quotes). Data that does not fit its type's layout (a value
- * holding U+001F, an unknown field, an unexpected null) is stored as before: `t` the type's
- * full name and `d` the canonical JSON object. Readers accept both forms.
+ * How an event is stored in a log segment entry: one field `e` holding `<t>␟<a>␟<d>`, where ␟
+ * is the unit separator U+001F, `t` the type, `a` the time (epoch ms) and `d` the data. One
+ * field rather than three: every reader (Redis, the REST layer, the client) handles three
+ * strings per entry instead of seven.
+ *
+ * Memory is the log's main cost, so known event types are stored compactly: `t` is a
+ * one-letter code and `d` the data's field values in sorted key order, joined by ␟ (no key
+ * names, no quotes). Data that does not fit its type's layout (a value holding ␟, an unknown
+ * field, an unexpected null) is stored as `t` the type's full name and `d` the canonical JSON
+ * object. Readers accept both forms.
  *
  * The hash chain never sees this encoding: it hashes the decoded event's canonical JSON.
  *
@@ -80,6 +84,34 @@ const LAYOUTS: Record<string, Layout> = {
 const CODE_OF: Record<string, string> = Object.fromEntries(
   Object.entries(LAYOUTS).map(([code, layout]) => [layout.type, code]),
 );
+
+/** The field of a log entry. */
+export const ENTRY_FIELD = "e";
+
+/** The parts of a log entry's value. */
+export interface EntryParts {
+  t: string;
+  a: string;
+  d: string;
+}
+
+/** The value of a log entry (lib.lua's append writes the same). */
+export function entryValue({ t, a, d }: EntryParts): string {
+  return `${t}${FIELD_SEPARATOR}${a}${FIELD_SEPARATOR}${d}`;
+}
+
+/**
+ * Splits a log entry's field/value list (as XRANGE returns it) into its parts; `null` when it is
+ * not the one field `e` with a type and a time.
+ */
+export function entryParts(fields: string[]): EntryParts | null {
+  if (fields.length !== 2 || fields[0] !== ENTRY_FIELD) return null;
+  const value = fields[1];
+  const i = value.indexOf(FIELD_SEPARATOR);
+  const j = i < 0 ? -1 : value.indexOf(FIELD_SEPARATOR, i + 1);
+  if (j < 0) return null;
+  return { t: value.slice(0, i), a: value.slice(i + 1, j), d: value.slice(j + 1) };
+}
 
 /** The stored `t` and `d` of an event. */
 export interface EncodedEntry {

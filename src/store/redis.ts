@@ -22,7 +22,7 @@ import {
   type TakeResult,
   tallyField,
 } from "./batch.ts";
-import { decodeEntry, encodeEntry, entryType } from "./entry.ts";
+import { decodeEntry, encodeEntry, entryParts, entryType } from "./entry.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
@@ -59,15 +59,11 @@ const FOLDED_TYPES = new Set(["FormIdCollected", "FormIdConsumed", "FormIdReleas
 /** A stream entry as XRANGE returns it without deserialization: id and field/value pairs. */
 type RawEntry = [string, string[]];
 
-/** The fields of a log entry (lib.lua writes t, a, d in this order; a forgery may not). */
-function entryFields(fields: string[]): Record<"t" | "a" | "d", string> {
-  if (fields.length === 6 && fields[0] === "t" && fields[2] === "a" && fields[4] === "d") {
-    return { t: fields[1], a: fields[3], d: fields[5] };
-  }
-  const named: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) named[fields[i]] = fields[i + 1];
-  return { t: named.t ?? "", a: named.a ?? "", d: named.d ?? "null" };
-}
+/**
+ * What a log entry that is not one (fields other than `e`, no type or time) reads as: an event
+ * of no known type, with no time and no data, which verification reports as malformed.
+ */
+const MALFORMED = { t: "", a: "", d: "null" };
 
 /** One line about an error, without a stack. */
 function errorText(err: unknown): string {
@@ -337,7 +333,7 @@ export class RedisStore implements LedgerStore {
     let at = "";
     for (const page of pages) {
       for (const [id, fields] of page) {
-        const { t, a, d } = entryFields(fields);
+        const { t, a, d } = entryParts(fields) ?? MALFORMED;
         const seq = Number(id.slice(0, id.indexOf("-")));
         // Events appended by one script share their time: convert each distinct one once.
         if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
@@ -499,7 +495,9 @@ export class RedisStore implements LedgerStore {
             throw new Error(`log entry ${id} where event ${next + 1} belongs`);
           }
           next = seq;
-          const { t, d } = entryFields(fields);
+          const parts = entryParts(fields);
+          if (!parts) throw new Error(`log entry ${id} is not an event`);
+          const { t, d } = parts;
           if (!FOLDED_TYPES.has(entryType(t))) continue;
           const event = decodeEntry(t, d) as LedgerEvent;
           applyEvent(state, event);

@@ -15,7 +15,7 @@
  * @module
  */
 import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
-import { decodeEntry } from "./entry.ts";
+import { decodeEntry, entryParts } from "./entry.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
 
 /** A loaded Lua script. */
@@ -76,7 +76,7 @@ export class Sealer {
       const reply = await this.scripts.pending.exec(
         [this.headKey],
         [this.prefix, String(SEAL_BATCH)],
-      ) as (string | number)[];
+      ) as unknown[];
       const sealed = Number(reply[0]);
       const hash = String(reply[1]) || GENESIS;
       const last = Number(reply[2]);
@@ -86,13 +86,15 @@ export class Sealer {
       let prev = hash;
       let expected = sealed + 1;
       let hashes = "";
-      for (let i = 4; i < reply.length; i += 4) {
+      for (let i = 4; i < reply.length; i += 2) {
         const id = String(reply[i]);
         if (id !== `${expected}-0`) {
           throw new Error(`cannot seal: log entry ${expected} is missing (found ${id})`);
         }
-        const at = new Date(Number(reply[i + 2])).toISOString();
-        const { type, data } = decodeEntry(String(reply[i + 1]), String(reply[i + 3]));
+        const parts = entryParts(reply[i + 1] as string[]);
+        if (!parts) throw new Error(`cannot seal: log entry ${expected} is malformed`);
+        const at = new Date(Number(parts.a)).toISOString();
+        const { type, data } = decodeEntry(parts.t, parts.d);
         prev = linkHash(prev, canonicalEvent({ seq: expected, type, at, data }));
         hashes += toStoredHash(prev);
         expected++;

@@ -1,7 +1,8 @@
 /**
  * Audit test fixtures: a small ledger on the real Redis (through the bridge and the production
  * client), and raw access to its keys to tamper with the log the way an intruder with Redis
- * access could: the segment streams `<prefix>:log:<n>` (entries `<seq>-0` with fields t, a, d),
+ * access could: the segment streams `<prefix>:log:<n>` (entries `<seq>-0` with one field e,
+ * edited here as its parts t, a, d),
  * the chain strings `<prefix>:chain:<n>` (the rig keeps one per segment: its sealed hashes in seq
  * order, in their stored form) and the head hash `<prefix>:head` (seq, at, seg, chunk, sealed,
  * hash).
@@ -9,7 +10,7 @@
 import { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
 import type { CreditInput } from "../../src/ledger/credits.ts";
-import { decodeEntry } from "../../src/store/entry.ts";
+import { decodeEntry, ENTRY_FIELD, entryParts, entryValue } from "../../src/store/entry.ts";
 import {
   fromStoredHash,
   STORED_HASH_LENGTH as W,
@@ -76,7 +77,10 @@ export function tamperRig(segmentEvents: number): TamperRig {
   };
 }
 
-/** A stream entry: id and its fields as a name -> value record. */
+/**
+ * A stream entry: its id and its parts t, a, d (src/store/entry.ts) to edit one by one, or,
+ * for an entry that is not in the store's layout, its raw fields.
+ */
 export interface RawEntry {
   id: string;
   fields: Record<string, string>;
@@ -86,10 +90,21 @@ export interface RawEntry {
 export async function readSegment(raw: IORedis, key: string): Promise<RawEntry[]> {
   const entries = await raw.xrange(key, "-", "+");
   return entries.map(([id, flat]) => {
+    const parts = entryParts(flat);
+    if (parts) return { id, fields: { ...parts } };
     const fields: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
     return { id, fields };
   });
+}
+
+/** The field/value list to XADD for `fields` (parts t, a, d are joined into the store's one field). */
+export function entryFieldList(fields: Record<string, string>): string[] {
+  const { t, a, d, ...rest } = fields;
+  if (t !== undefined && a !== undefined && d !== undefined && Object.keys(rest).length === 0) {
+    return [ENTRY_FIELD, entryValue({ t, a, d })];
+  }
+  return Object.entries(fields).flat();
 }
 
 /**
@@ -104,7 +119,7 @@ export async function rewriteSegment(
   const entries = change(await readSegment(raw, key));
   const pipeline = raw.multi().del(key);
   for (const { id, fields } of entries) {
-    pipeline.xadd(key, id, ...Object.entries(fields).flat());
+    pipeline.xadd(key, id, ...entryFieldList(fields));
   }
   await pipeline.exec();
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { canonicalJson } from "../../src/audit/chain.ts";
 import type { LedgerEvent } from "../../src/ledger/events.ts";
-import { decodeEntry, encodeEntry } from "../../src/store/entry.ts";
+import { decodeEntry, encodeEntry, entryParts, entryValue } from "../../src/store/entry.ts";
 import { ledgerKeys } from "../../src/store/keys.ts";
 import { createRedisStore } from "../../src/store/redis.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
@@ -74,6 +74,16 @@ Deno.test("entry: data that does not fit its layout is stored as JSON under the 
   }
 });
 
+Deno.test("entry: one field holds type, time and data; anything else is not an entry", () => {
+  const parts = { t: "U", a: "1764000000000", d: "f\x1fo\x1fp" };
+  assert.deepEqual(entryParts(["e", entryValue(parts)]), parts);
+  // The data may hold the separator (positional fields do): only the first two split.
+  assert.deepEqual(entryParts(["e", "U\x1f5\x1f\x1f\x1f"]), { t: "U", a: "5", d: "\x1f\x1f" });
+  assert.equal(entryParts(["e", "U\x1f5"]), null);
+  assert.equal(entryParts(["t", "U", "a", "5", "d", "x"]), null);
+  assert.equal(entryParts(["e", entryValue(parts), "x", "y"]), null);
+});
+
 Deno.test("entry: positional data with the wrong shape does not decode", () => {
   assert.throws(() => decodeEntry("U", "f\x1fo"), SyntaxError);
   assert.throws(() => decodeEntry("U", "f\x1fo\x1fp\x1fq"), SyntaxError);
@@ -101,7 +111,7 @@ Deno.test("entry: Lua and TypeScript agree, positional and JSON alike, through t
     string,
     string[],
   ][];
-  assert.deepEqual(stored.map(([, fields]) => fields[1]), [
+  assert.deepEqual(stored.map(([, fields]) => entryParts(fields)?.t), [
     "C",
     "FormIdCollected",
     "U",

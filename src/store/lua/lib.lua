@@ -6,9 +6,9 @@
 -- segment size
 --
 -- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
--- "<seq>-0" and fields t, a (epoch ms), d, where t and d are the event's type and data as
--- src/store/entry.ts encodes them (a type code and positional fields, or the type's name and
--- its canonical JSON data). Its chain hash
+-- "<seq>-0" and one field e = t ␟ a ␟ d (␟ = \31), where a is the time (epoch ms) and t and d
+-- the event's type and data as src/store/entry.ts encodes them (a type code and positional
+-- fields, or the type's name and its canonical JSON data). Its chain hash
 -- is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole budget): the
 -- writing instance seals the new events right after this script returns (seal.lua).
 -- The head is written once, by save_head(), at the end of the script.
@@ -64,7 +64,7 @@ end
 local function append(t, d)
   local seq = head_seq + 1
   local segment = math.floor((seq - 1) / seg_size)
-  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 't', t, 'a', ARGV[2], 'd', d)
+  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 'e', t .. '\31' .. ARGV[2] .. '\31' .. d)
   head_seq = seq
   appended = appended + 1
   return seq

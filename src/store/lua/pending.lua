@@ -1,7 +1,7 @@
 -- pending.lua: the events appended but not sealed yet, for the sealer to hash (read-only).
 -- KEYS[1] <prefix>:head. ARGV[1] prefix, ARGV[2] most events to return.
 -- Returns { sealed seq, hash of that event ('' when none), head seq, segment size, then per
--- event: id, t, a, d } for events sealed+1 .. min(head seq, sealed + most).
+-- event: id, its field/value list } for events sealed+1 .. min(head seq, sealed + most).
 local prefix, most = ARGV[1], tonumber(ARGV[2])
 local head = redis.call('HMGET', KEYS[1], 'seq', 'seg', 'sealed', 'hash')
 local last = tonumber(head[1]) or 0
@@ -14,12 +14,8 @@ while from <= to do
   local segment_end = math.min(to, (segment + 1) * seg)
   local entries = redis.call('XRANGE', prefix .. ':log:' .. segment, from .. '-0', segment_end .. '-0')
   for _, entry in ipairs(entries) do
-    local fields, named = entry[2], {}
-    for i = 1, #fields, 2 do named[fields[i]] = fields[i + 1] end
     out[#out + 1] = entry[1]
-    out[#out + 1] = named.t or ''
-    out[#out + 1] = named.a or ''
-    out[#out + 1] = named.d or ''
+    out[#out + 1] = entry[2]
   end
   from = segment_end + 1
 end
