@@ -1,8 +1,9 @@
 /**
  * How an event is stored in a log segment entry: one field `e` holding `<t>␟<a>␟<d>`, where ␟
- * is the unit separator U+001F, `t` the type, `a` the time (epoch ms) and `d` the data. One
- * field rather than three: every reader (Redis, the REST layer, the client) handles three
- * strings per entry instead of seven.
+ * is DEL (U+007F), `t` the type, `a` the time (epoch ms) and `d` the data. One field rather than
+ * three: every reader (Redis, the REST layer, the client) handles three strings per entry
+ * instead of seven. DEL is ASCII but not printable, so no formId holds it, and JSON leaves it
+ * unescaped (a control character such as U+001F would cross the REST layer as six).
  *
  * Memory is the log's main cost, so known event types are stored compactly: `t` is a
  * one-letter code and `d` the data's field values in sorted key order, joined by ␟ (no key
@@ -17,7 +18,7 @@
 import { canonicalJson } from "../audit/chain.ts";
 
 /** The separator of positional fields. */
-export const FIELD_SEPARATOR = "\x1f";
+export const FIELD_SEPARATOR = "\x7f";
 
 /**
  * How a field is stored: `s` a string, `s?` an optional string (empty when absent), `n` a
@@ -30,6 +31,16 @@ interface Layout {
   /** Field names in sorted order, each with its kind. */
   fields: [string, FieldKind][];
 }
+
+/** A layout with its names and kinds in two arrays, as the decoder reads them. */
+interface ReadLayout {
+  type: string;
+  names: string[];
+  kinds: FieldKind[];
+}
+
+/** Integer text as String(n) writes it for a safe integer n. */
+const CANONICAL_INTEGER = /^(0|-?[1-9][0-9]{0,14})$/;
 
 /** Type codes and layouts. Changing one changes the storage format: add, never edit. */
 const LAYOUTS: Record<string, Layout> = {
@@ -81,6 +92,13 @@ const LAYOUTS: Record<string, Layout> = {
   },
 };
 
+const READ_LAYOUTS: Record<string, ReadLayout> = Object.fromEntries(
+  Object.entries(LAYOUTS).map(([code, { type, fields }]) => [
+    code,
+    { type, names: fields.map(([name]) => name), kinds: fields.map(([, kind]) => kind) },
+  ]),
+);
+
 const CODE_OF: Record<string, string> = Object.fromEntries(
   Object.entries(LAYOUTS).map(([code, layout]) => [layout.type, code]),
 );
@@ -125,7 +143,7 @@ export interface EncodedEntry {
  * @example
  * ```ts
  * encodeEntry("FormIdConsumed", { openId: "o1", formId: "f1", pushId: "p1" });
- * // { t: "U", d: "f1\x1fo1\x1fp1" }
+ * // { t: "U", d: "f1\x7fo1\x7fp1" }
  * ```
  */
 export function encodeEntry(type: string, data: unknown): EncodedEntry {
@@ -167,16 +185,18 @@ export function entryType(t: string): string {
  * fields for its code nor JSON.
  */
 export function decodeEntry(t: string, d: string): { type: string; data: unknown } {
-  const layout = LAYOUTS[t];
+  const layout = READ_LAYOUTS[t];
   if (layout === undefined) return { type: t, data: JSON.parse(d) };
   const parts = d.split(FIELD_SEPARATOR);
-  if (parts.length !== layout.fields.length) {
-    throw new SyntaxError(`a ${t} entry has ${parts.length} fields, not ${layout.fields.length}`);
+  if (parts.length !== layout.names.length) {
+    throw new SyntaxError(`a ${t} entry has ${parts.length} fields, not ${layout.names.length}`);
   }
   // Keys are set in sorted order, so canonicalJson takes its JSON.stringify fast path.
   const data: Record<string, unknown> = {};
+  const { names, kinds } = layout;
   for (let i = 0; i < parts.length; i++) {
-    const [name, kind] = layout.fields[i];
+    const name = names[i];
+    const kind = kinds[i];
     const part = parts[i];
     if (kind === "s") data[name] = part;
     else if (kind === "s?") {
@@ -184,8 +204,9 @@ export function decodeEntry(t: string, d: string): { type: string; data: unknown
     } else if (part === "" && kind === "n|null") data[name] = null;
     else {
       const value = Number(part);
-      // Only the text String(value) writes: one stored form per value, as with JSON.
-      if (!Number.isFinite(value) || String(value) !== part) {
+      // Only the text String(value) writes: one stored form per value, as with JSON. (An
+      // integer in canonical form, the usual case, passes the cheaper test.)
+      if (!Number.isFinite(value) || (!CANONICAL_INTEGER.test(part) && String(value) !== part)) {
         throw new SyntaxError(`a ${t} entry's ${name} is not a number`);
       }
       data[name] = value;

@@ -29,7 +29,5 @@ export function ledgerKeys(prefix: string) {
     broadcastState: (id: string) => `${prefix}:bc:${id}:st`,
     /** HASH sent, failed, noCredit, e:<errcode> -> count, for broadcast `id`. */
     broadcastTally: (id: string) => `${prefix}:bc:${id}:tally`,
-    /** Pattern matching every key of projection `version`. */
-    projectionPattern: (version: string) => `${prefix}:p${version}:*`,
   };
 }

@@ -48,7 +48,9 @@ const STATE_LETTER: Record<DeliveryState, string> = {
   no_credit: "n",
 };
 /** Script calls in flight at once while writing a rebuilt projection. */
-const WRITES_IN_FLIGHT = 4;
+const WRITES_IN_FLIGHT = 8;
+/** Users whose keys one call unlinks while dropping an old projection. */
+const DROP_PAGE = 5_000;
 /** Users per pipeline while writing a rebuilt projection. */
 const USERS_PER_WRITE = 1_000;
 /** Events per page while folding the log. */
@@ -559,17 +561,19 @@ export class RedisStore implements LedgerStore {
     return this.#scripts.writeUsers.exec([this.#keys.users(version)], args);
   }
 
-  /** Unlinks every key of an old projection version (projection keys, never the log). */
+  /**
+   * Unlinks every key of an old projection version (projection keys, never the log): its users'
+   * hashes, found through its users index (every script that creates a user's hash adds the
+   * user to the index in the same call), then the index. No scan of the whole keyspace.
+   */
   async #dropProjection(version: string) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.#redis.scan(cursor, {
-        match: this.#keys.projectionPattern(version),
-        count: 1000,
-      });
-      if (keys.length > 0) await this.#redis.unlink(...keys);
-      cursor = String(next);
-    } while (cursor !== "0");
+    const index = this.#keys.users(version);
+    for (let start = 0;; start += DROP_PAGE) {
+      const openIds = await this.#redis.zrange(index, start, start + DROP_PAGE - 1) as string[];
+      if (openIds.length === 0) break;
+      await this.#redis.unlink(...openIds.map((openId) => this.#keys.user(version, openId)));
+    }
+    await this.#redis.unlink(index);
   }
 }
 

@@ -58,7 +58,7 @@ Deno.test("entry: every event type is stored positionally and reads back to its 
 
 Deno.test("entry: data that does not fit its layout is stored as JSON under the type's name", () => {
   const misfits: [string, unknown][] = [
-    ["FormIdConsumed", { openId: "o", formId: "a\x1fb", pushId: "p" }], // holds the separator
+    ["FormIdConsumed", { openId: "o", formId: "a\x7fb", pushId: "p" }], // holds the separator
     ["FormIdConsumed", { openId: "o", formId: "f", pushId: "p", extra: 1 }], // unknown field
     ["FormIdConsumed", { openId: "o", formId: "f" }], // a required field missing
     ["PushSucceeded", { pushId: "p", openId: "o", formId: "f", templateId: "T", msgid: "" }],
@@ -75,21 +75,21 @@ Deno.test("entry: data that does not fit its layout is stored as JSON under the 
 });
 
 Deno.test("entry: one field holds type, time and data; anything else is not an entry", () => {
-  const parts = { t: "U", a: "1764000000000", d: "f\x1fo\x1fp" };
+  const parts = { t: "U", a: "1764000000000", d: "f\x7fo\x7fp" };
   assert.deepEqual(entryParts(["e", entryValue(parts)]), parts);
   // The data may hold the separator (positional fields do): only the first two split.
-  assert.deepEqual(entryParts(["e", "U\x1f5\x1f\x1f\x1f"]), { t: "U", a: "5", d: "\x1f\x1f" });
-  assert.equal(entryParts(["e", "U\x1f5"]), null);
+  assert.deepEqual(entryParts(["e", "U\x7f5\x7f\x7f\x7f"]), { t: "U", a: "5", d: "\x7f\x7f" });
+  assert.equal(entryParts(["e", "U\x7f5"]), null);
   assert.equal(entryParts(["t", "U", "a", "5", "d", "x"]), null);
   assert.equal(entryParts(["e", entryValue(parts), "x", "y"]), null);
 });
 
 Deno.test("entry: positional data with the wrong shape does not decode", () => {
-  assert.throws(() => decodeEntry("U", "f\x1fo"), SyntaxError);
-  assert.throws(() => decodeEntry("U", "f\x1fo\x1fp\x1fq"), SyntaxError);
+  assert.throws(() => decodeEntry("U", "f\x7fo"), SyntaxError);
+  assert.throws(() => decodeEntry("U", "f\x7fo\x7fp\x7fq"), SyntaxError);
   // A number has one stored form, as in JSON: no padding, hex or empty text.
   for (const bad of ["", "0x10", " 5", "05", "abc"]) {
-    assert.throws(() => decodeEntry("C", `5\x1ff\x1fform\x1fo\x1f\x1f${bad}`), SyntaxError);
+    assert.throws(() => decodeEntry("C", `5\x7ff\x7fform\x7fo\x7f\x7f${bad}`), SyntaxError);
   }
   assert.throws(() => decodeEntry("C", "{not json"), SyntaxError);
   assert.throws(() => decodeEntry("FormIdCollected", "{not json"), SyntaxError);
@@ -103,7 +103,7 @@ Deno.test("entry: Lua and TypeScript agree, positional and JSON alike, through t
   const expiresAt = now + 86_400_000;
   await store.collect("o1", [
     { formId: "plain", kind: "form", uses: 1, expiresAt },
-    { formId: "sep\x1farated", kind: "form", uses: 1, expiresAt: expiresAt + 1 },
+    { formId: "sep\x7farated", kind: "form", uses: 1, expiresAt: expiresAt + 1 },
   ], now);
   await store.consume("o1", { pushId: "p1" }, now); // plain: Lua writes it positionally
   await store.consume("o1", { pushId: "p2" }, now); // the separator: Lua writes JSON
@@ -122,13 +122,13 @@ Deno.test("entry: Lua and TypeScript agree, positional and JSON alike, through t
     ["FormIdCollected", { expiresAt, formId: "plain", kind: "form", openId: "o1", uses: 1 }],
     ["FormIdCollected", {
       expiresAt: expiresAt + 1,
-      formId: "sep\x1farated",
+      formId: "sep\x7farated",
       kind: "form",
       openId: "o1",
       uses: 1,
     }],
     ["FormIdConsumed", { formId: "plain", openId: "o1", pushId: "p1" }],
-    ["FormIdConsumed", { formId: "sep\x1farated", openId: "o1", pushId: "p2" }],
+    ["FormIdConsumed", { formId: "sep\x7farated", openId: "o1", pushId: "p2" }],
   ]);
   const head = await store.head();
   assert.equal(head.hash, events[3].hash, "all four are sealed into one chain");

@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import { Redis as IORedis } from "ioredis";
 import { createRedisStore, RedisStore } from "../../src/store/redis.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { storeContract } from "./store_contract.ts";
@@ -9,4 +11,29 @@ storeContract("redis", ({ segmentEvents, shareWith }) => {
   const store: RedisStore = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents });
   prefixes.set(store, prefix);
   return Promise.resolve(store);
+});
+
+Deno.test("redis: a rebuild leaves no key of the projection it replaced", async () => {
+  const prefix = uniquePrefix("drop");
+  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 50 });
+  const raw = new IORedis(Deno.env.get("TEST_REDIS_URL")!);
+  const now = Date.UTC(2026, 10, 25);
+  const projectionKeys = async () => (await raw.keys(`${prefix}:p*`)).sort();
+  try {
+    for (let u = 0; u < 30; u++) {
+      const credits = [{ formId: `f${u}`, kind: "form" as const, uses: 1, expiresAt: now + 1000 }];
+      await store.collect(`user${u}`, credits, now);
+      if (u % 3 === 0) await store.consume(`user${u}`, { pushId: `p${u}` }, now);
+    }
+    const live = await projectionKeys();
+    assert.ok(live.includes(`${prefix}:p0:users`) && live.includes(`${prefix}:p0:u:user1`));
+    await store.rebuild(now);
+    const after = await projectionKeys();
+    assert.equal(after.filter((key) => key.startsWith(`${prefix}:p0:`)).length, 0);
+    // The new version: every user (a spent form credit stays until it expires) and the index.
+    assert.equal(after.filter((key) => key.startsWith(`${prefix}:p1:`)).length, 30 + 1);
+    assert.equal(await raw.get(`${prefix}:proj`), "1");
+  } finally {
+    raw.disconnect();
+  }
 });

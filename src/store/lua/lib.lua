@@ -6,7 +6,7 @@
 -- segment size
 --
 -- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
--- "<seq>-0" and one field e = t ␟ a ␟ d (␟ = \31), where a is the time (epoch ms) and t and d
+-- "<seq>-0" and one field e = t ␟ a ␟ d (␟ = \127, DEL), where a is the time (epoch ms) and t and d
 -- the event's type and data as src/store/entry.ts encodes them (a type code and positional
 -- fields, or the type's name and its canonical JSON data). Its chain hash
 -- is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole budget): the
@@ -47,9 +47,9 @@ end
 -- separator and the event must be stored as JSON instead.
 local function positional(fields)
   for _, field in ipairs(fields) do
-    if string.find(field, '\31', 1, true) then return nil end
+    if string.find(field, '\127', 1, true) then return nil end
   end
-  return table.concat(fields, '\31')
+  return table.concat(fields, '\127')
 end
 
 -- Byte order, as JavaScript orders ASCII strings (Lua's < follows the server's locale).
@@ -64,7 +64,7 @@ end
 local function append(t, d)
   local seq = head_seq + 1
   local segment = math.floor((seq - 1) / seg_size)
-  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 'e', t .. '\31' .. ARGV[2] .. '\31' .. d)
+  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 'e', t .. '\127' .. ARGV[2] .. '\127' .. d)
   head_seq = seq
   appended = appended + 1
   return seq
