@@ -175,11 +175,6 @@ function positional(layout: Layout, data: unknown): string | null {
   return known === 0 ? parts.join(FIELD_SEPARATOR) : null;
 }
 
-/** The event type of a stored entry's `t`, without decoding its data. */
-export function entryType(t: string): string {
-  return LAYOUTS[t]?.type ?? t;
-}
-
 /**
  * Decodes a stored entry's type and data. Throws on data that is neither valid positional
  * fields for its code nor JSON.
@@ -187,17 +182,49 @@ export function entryType(t: string): string {
 export function decodeEntry(t: string, d: string): { type: string; data: unknown } {
   const layout = READ_LAYOUTS[t];
   if (layout === undefined) return { type: t, data: JSON.parse(d) };
-  const parts = d.split(FIELD_SEPARATOR);
-  if (parts.length !== layout.names.length) {
-    throw new SyntaxError(`a ${t} entry has ${parts.length} fields, not ${layout.names.length}`);
+  return { type: layout.type, data: positionalData(t, layout, d.split(FIELD_SEPARATOR), 0) };
+}
+
+/** A log entry read back: its type, time (epoch ms, as stored) and data. */
+export interface ReadEntry {
+  type: string;
+  a: string;
+  /** The data; `undefined` when its type was not among the wanted ones. */
+  data: unknown;
+}
+
+/**
+ * Reads a log entry from its field/value list (as XRANGE returns it) in one pass over its text:
+ * `null` when it is not one field `e` with a type and a time; throws a SyntaxError when its data
+ * does not decode. With `wanted`, data of other types is not decoded.
+ */
+export function readEntry(fields: string[], wanted?: ReadonlySet<string>): ReadEntry | null {
+  if (fields.length !== 2 || fields[0] !== ENTRY_FIELD) return null;
+  const parts = fields[1].split(FIELD_SEPARATOR);
+  if (parts.length < 3) return null;
+  const t = parts[0];
+  const layout = READ_LAYOUTS[t];
+  const type = layout?.type ?? t;
+  if (wanted && !wanted.has(type)) return { type, a: parts[1], data: undefined };
+  const data = layout
+    ? positionalData(t, layout, parts, 2)
+    // JSON data may hold the separator itself: put it back together.
+    : JSON.parse(parts.length === 3 ? parts[2] : parts.slice(2).join(FIELD_SEPARATOR));
+  return { type, a: parts[1], data };
+}
+
+/** The data object of positional fields `parts[offset..]`. */
+function positionalData(t: string, layout: ReadLayout, parts: string[], offset: number) {
+  const { names, kinds } = layout;
+  if (parts.length - offset !== names.length) {
+    throw new SyntaxError(`a ${t} entry has ${parts.length - offset} fields, not ${names.length}`);
   }
   // Keys are set in sorted order, so canonicalJson takes its JSON.stringify fast path.
   const data: Record<string, unknown> = {};
-  const { names, kinds } = layout;
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = 0; i < names.length; i++) {
     const name = names[i];
     const kind = kinds[i];
-    const part = parts[i];
+    const part = parts[offset + i];
     if (kind === "s") data[name] = part;
     else if (kind === "s?") {
       if (part !== "") data[name] = part;
@@ -212,5 +239,5 @@ export function decodeEntry(t: string, d: string): { type: string; data: unknown
       data[name] = value;
     }
   }
-  return { type: layout.type, data };
+  return data;
 }

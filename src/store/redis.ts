@@ -22,7 +22,7 @@ import {
   type TakeResult,
   tallyField,
 } from "./batch.ts";
-import { decodeEntry, encodeEntry, entryParts, entryType } from "./entry.ts";
+import { encodeEntry, readEntry } from "./entry.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
@@ -65,7 +65,7 @@ type RawEntry = [string, string[]];
  * What a log entry that is not one (fields other than `e`, no type or time) reads as: an event
  * of no known type, with no time and no data, which verification reports as malformed.
  */
-const MALFORMED = { t: "", a: "", d: "null" };
+const MALFORMED = { type: "", a: "", data: null };
 
 /** One line about an error, without a stack. */
 function errorText(err: unknown): string {
@@ -335,11 +335,10 @@ export class RedisStore implements LedgerStore {
     let at = "";
     for (const page of pages) {
       for (const [id, fields] of page) {
-        const { t, a, d } = entryParts(fields) ?? MALFORMED;
+        const { type, a, data } = readEntry(fields) ?? MALFORMED;
         const seq = Number(id.slice(0, id.indexOf("-")));
         // Events appended by one script share their time: convert each distinct one once.
         if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
-        const { type, data } = decodeEntry(t, d);
         events.push({
           id,
           seq,
@@ -497,11 +496,10 @@ export class RedisStore implements LedgerStore {
             throw new Error(`log entry ${id} where event ${next + 1} belongs`);
           }
           next = seq;
-          const parts = entryParts(fields);
-          if (!parts) throw new Error(`log entry ${id} is not an event`);
-          const { t, d } = parts;
-          if (!FOLDED_TYPES.has(entryType(t))) continue;
-          const event = decodeEntry(t, d) as LedgerEvent;
+          const entry = readEntry(fields, FOLDED_TYPES);
+          if (!entry) throw new Error(`log entry ${id} is not an event`);
+          if (entry.data === undefined) continue; // not a type the fold needs
+          const event = entry as unknown as LedgerEvent;
           applyEvent(state, event);
           touched?.add((event.data as { openId: string }).openId);
         }

@@ -15,7 +15,7 @@
  * @module
  */
 import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
-import { decodeEntry, entryParts } from "./entry.ts";
+import { readEntry } from "./entry.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
 
 /** A loaded Lua script. */
@@ -91,10 +91,10 @@ export class Sealer {
         if (id !== `${expected}-0`) {
           throw new Error(`cannot seal: log entry ${expected} is missing (found ${id})`);
         }
-        const parts = entryParts(reply[i + 1] as string[]);
-        if (!parts) throw new Error(`cannot seal: log entry ${expected} is malformed`);
-        const at = new Date(Number(parts.a)).toISOString();
-        const { type, data } = decodeEntry(parts.t, parts.d);
+        const entry = readEntry(reply[i + 1] as string[]);
+        if (!entry) throw new Error(`cannot seal: log entry ${expected} is malformed`);
+        const { type, data } = entry;
+        const at = new Date(Number(entry.a)).toISOString();
         prev = linkHash(prev, canonicalEvent({ seq: expected, type, at, data }));
         hashes += toStoredHash(prev);
         expected++;

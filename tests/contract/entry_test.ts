@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { canonicalJson } from "../../src/audit/chain.ts";
 import type { LedgerEvent } from "../../src/ledger/events.ts";
-import { decodeEntry, encodeEntry, entryParts, entryValue } from "../../src/store/entry.ts";
+import {
+  decodeEntry,
+  encodeEntry,
+  entryParts,
+  entryValue,
+  readEntry,
+} from "../../src/store/entry.ts";
 import { ledgerKeys } from "../../src/store/keys.ts";
 import { createRedisStore } from "../../src/store/redis.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
@@ -82,6 +88,21 @@ Deno.test("entry: one field holds type, time and data; anything else is not an e
   assert.equal(entryParts(["e", "U\x7f5"]), null);
   assert.equal(entryParts(["t", "U", "a", "5", "d", "x"]), null);
   assert.equal(entryParts(["e", entryValue(parts), "x", "y"]), null);
+});
+
+Deno.test("entry: readEntry decodes in one pass, JSON data holding the separator included", () => {
+  for (const event of EVENTS) {
+    const value = entryValue({ ...encodeEntry(event.type, event.data), a: "7" });
+    assert.deepEqual(readEntry(["e", value]), { type: event.type, a: "7", data: event.data });
+  }
+  const odd = { openId: "o", formId: "a\x7fb", pushId: "p" };
+  const value = entryValue({ ...encodeEntry("FormIdConsumed", odd), a: "7" });
+  assert.deepEqual(readEntry(["e", value]), { type: "FormIdConsumed", a: "7", data: odd });
+  // Types not wanted are not decoded (a rebuild skips push events).
+  const skipped = readEntry(["e", value], new Set(["FormIdCollected"]));
+  assert.deepEqual(skipped, { type: "FormIdConsumed", a: "7", data: undefined });
+  assert.equal(readEntry(["e", "U\x7f7"]), null);
+  assert.throws(() => readEntry(["e", "U\x7f7\x7ff\x7fo"]), SyntaxError);
 });
 
 Deno.test("entry: positional data with the wrong shape does not decode", () => {
