@@ -333,21 +333,20 @@ export class RedisStore implements LedgerStore {
     const events: StoredEvent[] = [];
     let ms = "";
     let at = "";
+    // The previous entry's hash, so consecutive events decode each stored hash once.
+    let lastSeq = after;
+    let lastHash = first;
     for (const page of pages) {
       for (const [id, fields] of page) {
         const { type, a, data } = readEntry(fields) ?? MALFORMED;
         const seq = Number(id.slice(0, id.indexOf("-")));
         // Events appended by one script share their time: convert each distinct one once.
         if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
-        events.push({
-          id,
-          seq,
-          type,
-          at,
-          data,
-          prev: seq - 1 === after ? first : hashOf(seq - 1),
-          hash: hashOf(seq),
-        } as StoredEvent);
+        const prev = seq - 1 === lastSeq ? lastHash : hashOf(seq - 1);
+        const hash = hashOf(seq);
+        events.push({ id, seq, type, at, data, prev, hash } as StoredEvent);
+        lastSeq = seq;
+        lastHash = hash;
       }
     }
     return events;
