@@ -18,7 +18,7 @@ export function ledgerKeys(prefix: string) {
     segment: (n: number) => `${prefix}:log:${n}`,
     /**
      * STRING: the chain hashes of sealed events `n*chunk+1 .. (n+1)*chunk` (`chunk` from the
-     * head), 64 hex characters each.
+     * head), each hash as 43 characters of base64url (src/store/stored_hash.ts).
      */
     chain: (n: number) => `${prefix}:chain:${n}`,
     /** HASH formId -> credit: one user's credits in projection `version`. */
