@@ -37,3 +37,37 @@ Deno.test("redis: a rebuild leaves no key of the projection it replaced", async 
     raw.disconnect();
   }
 });
+
+Deno.test("redis: a rebuild refuses a log with a missing or foreign entry and keeps the live projection", async () => {
+  const now = Date.UTC(2026, 10, 25);
+  const raw = new IORedis(Deno.env.get("TEST_REDIS_URL")!);
+  const setup = async () => {
+    const prefix = uniquePrefix("refuse");
+    const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 50 });
+    for (let u = 0; u < 5; u++) {
+      await store.collect(
+        `user${u}`,
+        [{ formId: `f${u}`, kind: "form", uses: 1, expiresAt: null }],
+        now,
+      );
+    }
+    return { prefix, store, before: await store.view("user1", now) };
+  };
+  try {
+    // An entry deleted from the middle of the log.
+    let { prefix, store, before } = await setup();
+    await raw.xdel(`${prefix}:log:0`, "3-0");
+    await assert.rejects(store.rebuild(now), /log entry 4-0 where event 3 belongs/);
+    assert.equal(await raw.get(`${prefix}:proj`), null, "the live projection stays");
+    assert.deepEqual(await store.view("user1", now), before);
+    // An entry that is not in the store's layout.
+    ({ prefix, store, before } = await setup());
+    await raw.xadd(`${prefix}:log:0`, "5-1", "t", "FormIdCollected");
+    await assert.rejects(store.rebuild(now), /log entry 5-1 where event 6 belongs/);
+    ({ prefix, store } = await setup());
+    await raw.multi().del(`${prefix}:log:0`).xadd(`${prefix}:log:0`, "1-0", "t", "x").exec();
+    await assert.rejects(store.rebuild(now), /log entry 1-0 is not an event/);
+  } finally {
+    raw.disconnect();
+  }
+});
