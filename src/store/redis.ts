@@ -26,6 +26,7 @@ import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { Sealer } from "./sealer.ts";
 import type {
+  CollectRequest,
   CollectResult,
   ConsumeRequest,
   LedgerStore,
@@ -123,18 +124,33 @@ export class RedisStore implements LedgerStore {
   }
 
   async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
-    const args = credits.flatMap((credit) => [
-      credit.formId,
-      creditValue(credit),
-      canonicalJson({ openId, ...credit }),
-      String(credit.expiresAt ?? NO_EXPIRY_SCORE),
-    ]);
-    const seqs = await this.#write<number[]>("collect", now, [openId, ...args]);
-    const result: CollectResult = { accepted: [], duplicates: [] };
-    credits.forEach((credit, i) => {
-      (Number(seqs[i]) > 0 ? result.accepted : result.duplicates).push(credit.formId);
-    });
+    const [result] = await this.collectMany([{ openId, credits }], now);
     return result;
+  }
+
+  async collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
+    if (uploads.length === 0) return [];
+    const args: string[] = [];
+    for (const { openId, credits } of uploads) {
+      args.push(openId, String(credits.length));
+      for (const credit of credits) {
+        args.push(
+          credit.formId,
+          creditValue(credit),
+          canonicalJson({ openId, ...credit }),
+          String(credit.expiresAt ?? NO_EXPIRY_SCORE),
+        );
+      }
+    }
+    const seqs = await this.#write<number[]>("collect", now, args);
+    let i = 0;
+    return uploads.map(({ credits }) => {
+      const result: CollectResult = { accepted: [], duplicates: [] };
+      for (const { formId } of credits) {
+        (Number(seqs[i++]) > 0 ? result.accepted : result.duplicates).push(formId);
+      }
+      return result;
+    });
   }
 
   async consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {

@@ -1,22 +1,29 @@
--- collect.lua: add a batch of credits to one user, one FormIdCollected event per new credit.
--- ARGV[5] openId, then 4 per credit: formId, projection value, canonical data JSON, users score.
--- A formId the user already has (valid, spent or repeated in the batch) is a duplicate.
--- Returns one integer per credit: its seq when collected, 0 when a duplicate.
-local open_id = ARGV[5]
-local key = user_key(open_id)
+-- collect.lua: add credits to users, one FormIdCollected event per new credit. One call may
+-- carry many uploads (coalesced by the ledger); the whole call is one atomic step.
+-- From ARGV[5], per upload: openId, credit count n, then 4 per credit: formId, projection
+-- value, canonical data JSON, users score.
+-- A formId the user already has (valid, spent, or earlier in this call) is a duplicate.
+-- Returns one integer per credit, uploads in order: its seq when collected, 0 when a duplicate.
 local result = {}
-local best_score = 0
-for i = 6, #ARGV, 4 do
-  if redis.call('HSETNX', key, ARGV[i], ARGV[i + 1]) == 1 then
-    result[#result + 1] = append('FormIdCollected', ARGV[i + 2])
-    local score = tonumber(ARGV[i + 3])
-    if score > best_score then best_score = score end
-  else
-    result[#result + 1] = 0
+local i = 5
+while i <= #ARGV do
+  local open_id = ARGV[i]
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 4
+  local key = user_key(open_id)
+  local best_score = 0
+  for j = i + 2, last, 4 do
+    if redis.call('HSETNX', key, ARGV[j], ARGV[j + 1]) == 1 then
+      result[#result + 1] = append('FormIdCollected', ARGV[j + 2])
+      local score = tonumber(ARGV[j + 3])
+      if score > best_score then best_score = score end
+    else
+      result[#result + 1] = 0
+    end
   end
-end
-if best_score > 0 then
-  redis.call('ZADD', users_key(), 'GT', best_score, open_id)
+  if best_score > 0 then
+    redis.call('ZADD', users_key(), 'GT', best_score, open_id)
+  end
+  i = last + 1
 end
 save_head()
 return result

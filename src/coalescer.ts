@@ -1,0 +1,90 @@
+/**
+ * Coalescing concurrent calls into batches: calls made while batches are in flight wait, and go
+ * together in the next one. A lone call goes at once (after the current task); under load a
+ * batch holds whatever arrived during one round trip, so many concurrent callers cost one
+ * round trip to Redis instead of one each.
+ *
+ * @module
+ */
+
+interface Waiting<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
+}
+
+/** How a coalescer batches. */
+export interface CoalescerOptions {
+  /** Batches running at once (default 1). */
+  maxInFlight?: number;
+  /** Most items in one batch (default unlimited). */
+  maxBatch?: number;
+}
+
+/**
+ * Runs items in batches with `run`, which answers one result per item, in order. If `run`
+ * fails, every item of that batch fails with its error; other batches are not affected.
+ *
+ * @example
+ * ```ts
+ * const lengths = new Coalescer((words: string[]) => Promise.resolve(words.map((w) => w.length)));
+ * await Promise.all([lengths.add("a"), lengths.add("bb")]); // one call to run: [1, 2]
+ * ```
+ */
+export class Coalescer<T, R> {
+  readonly #run: (items: T[]) => Promise<R[]>;
+  readonly #maxInFlight: number;
+  readonly #maxBatch: number;
+  #waiting: Waiting<T, R>[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(run: (items: T[]) => Promise<R[]>, options: CoalescerOptions = {}) {
+    this.#run = run;
+    this.#maxInFlight = options.maxInFlight ?? 1;
+    this.#maxBatch = options.maxBatch ?? Infinity;
+  }
+
+  /** Adds an item to the next batch; resolves with its result. */
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#waiting.push({ item, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#waiting.length === 0) {
+      return;
+    }
+    this.#scheduled = true;
+    // After the current task: calls made by requests handled in this turn join the batch.
+    setTimeout(() => {
+      this.#scheduled = false;
+      this.#flush();
+    }, 0);
+  }
+
+  #flush(): void {
+    while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, this.#maxBatch);
+      this.#inFlight++;
+      this.#runBatch(batch).finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+      });
+    }
+  }
+
+  async #runBatch(batch: Waiting<T, R>[]): Promise<void> {
+    try {
+      const results = await this.#run(batch.map((w) => w.item));
+      if (results.length !== batch.length) {
+        throw new Error(`batch of ${batch.length} answered ${results.length} results`);
+      }
+      batch.forEach((w, i) => w.resolve(results[i]));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}
