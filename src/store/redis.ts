@@ -5,7 +5,7 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { canonicalJson, GENESIS } from "../audit/chain.ts";
+import { canonicalEventText, canonicalJson, GENESIS } from "../audit/chain.ts";
 import { logPages } from "../audit/pages.ts";
 import type { Credit, CreditInput, CreditView } from "../ledger/credits.ts";
 import { viewOf } from "../ledger/credits.ts";
@@ -69,6 +69,9 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : typeof err;
 }
 
+/** The scripts that append to the log. */
+type WritingScript = "collect" | "consume" | "release" | "append" | "take" | "record";
+
 /** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT. */
 interface LuaScript {
   exec(keys: string[], args: string[]): Promise<unknown>;
@@ -131,23 +134,37 @@ export class RedisStore implements LedgerStore {
   async collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
     if (uploads.length === 0) return [];
     const args: string[] = [];
+    const data: string[] = [];
     for (const { openId, credits } of uploads) {
       args.push(openId, String(credits.length));
       for (const credit of credits) {
+        const json = canonicalJson({ openId, ...credit });
+        data.push(json);
         args.push(
           credit.formId,
           creditValue(credit),
-          canonicalJson({ openId, ...credit }),
+          json,
           String(credit.expiresAt ?? NO_EXPIRY_SCORE),
         );
       }
     }
-    const seqs = await this.#write<number[]>("collect", now, args);
-    let i = 0;
+    const reply = await this.#exec<(number | string)[]>("collect", now, args);
+    // The new events are known here: seal them from the head the script saw, no read back.
+    const at = new Date(now).toISOString();
+    const appended: { seq: number; canonical: string }[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const seq = Number(reply[i + 2]);
+      if (seq > 0) {
+        appended.push({ seq, canonical: canonicalEventText(seq, "FormIdCollected", at, data[i]) });
+      }
+    }
+    const sealed = { seq: Number(reply[0]), hash: String(reply[1]) || GENESIS };
+    await this.#sealAfter("collect", () => this.#sealer.sealAppended(sealed, appended));
+    let i = 2;
     return uploads.map(({ credits }) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
       for (const { formId } of credits) {
-        (Number(seqs[i++]) > 0 ? result.accepted : result.duplicates).push(formId);
+        (Number(reply[i++]) > 0 ? result.accepted : result.duplicates).push(formId);
       }
       return result;
     });
@@ -417,13 +434,16 @@ export class RedisStore implements LedgerStore {
     return Promise.resolve();
   }
 
+  /** Runs a writing script and seals its events before answering. */
+  async #write<T>(script: WritingScript, now: number, args: string[]): Promise<T> {
+    const result = await this.#exec<T>(script, now, args);
+    await this.#sealAfter(script, () => this.#sealer.seal());
+    return result;
+  }
+
   /** Runs a writing script; every one starts with the arguments lib.lua expects. */
-  async #write<T>(
-    script: "collect" | "consume" | "release" | "append" | "take" | "record",
-    now: number,
-    args: string[],
-  ): Promise<T> {
-    const result = await this.#scripts[script].exec(
+  #exec<T>(script: WritingScript, now: number, args: string[]): Promise<T> {
+    return this.#scripts[script].exec(
       [this.#keys.head, this.#keys.projection],
       [
         this.#prefix,
@@ -432,13 +452,19 @@ export class RedisStore implements LedgerStore {
         String(this.#segmentEvents),
         ...args,
       ],
-    ) as T;
-    // The events are in the hash chain before the write is acknowledged. A failed seal does not
-    // fail the write (it is done, and a retry would repeat it): any later seal catches up.
-    await this.#sealer.seal().catch((err) => {
+    ) as Promise<T>;
+  }
+
+  /**
+   * The events are in the hash chain before the write is acknowledged. A failed seal does not
+   * fail the write (it is done, and a retry would repeat it): any later seal catches up.
+   */
+  async #sealAfter(script: WritingScript, seal: () => Promise<unknown>): Promise<void> {
+    try {
+      await seal();
+    } catch (err) {
       console.error(`ledger: sealing after ${script} failed: ${errorText(err)}`);
-    });
-    return result;
+    }
   }
 
   /** Folds events `after+1 .. to` into `state`, several pages in flight; returns the last seq. */

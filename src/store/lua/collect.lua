@@ -3,8 +3,11 @@
 -- From ARGV[5], per upload: openId, credit count n, then 4 per credit: formId, projection
 -- value, canonical data JSON, users score.
 -- A formId the user already has (valid, spent, or earlier in this call) is a duplicate.
--- Returns one integer per credit, uploads in order: its seq when collected, 0 when a duplicate.
-local result = {}
+-- Returns the sealed seq and hash before the call (for the caller to seal the new events
+-- without reading them back), then one integer per credit, uploads in order: its seq when
+-- collected, 0 when a duplicate.
+local sealed = redis.call('HMGET', KEYS[1], 'sealed', 'hash')
+local result = { tonumber(sealed[1]) or 0, sealed[2] or '' }
 local i = 5
 while i <= #ARGV do
   local open_id = ARGV[i]
