@@ -1,6 +1,6 @@
 /**
  * Coalescing concurrent calls into batches: calls made while batches are in flight wait, and go
- * together in the next one. A lone call goes at once (after the current task); under load a
+ * together in the next one. A lone call goes at once (when the current job is done); under load a
  * batch holds whatever arrived during one round trip, so many concurrent callers cost one
  * round trip to Redis instead of one each.
  *
@@ -9,7 +9,7 @@
 
 interface Waiting<T, R> {
   item: T;
-  resolve: (result: R) => void;
+  resolve: (result: R | PromiseLike<R>) => void;
   reject: (err: unknown) => void;
 }
 
@@ -22,8 +22,9 @@ export interface CoalescerOptions {
 }
 
 /**
- * Runs items in batches with `run`, which answers one result per item, in order. If `run`
- * fails, every item of that batch fails with its error; other batches are not affected.
+ * Runs items in batches with `run`, which answers one result per item, in order (a result may
+ * be a promise: its item settles as it does). If `run` fails, every item of that batch fails
+ * with its error; other batches are not affected.
  *
  * @example
  * ```ts
@@ -32,14 +33,17 @@ export interface CoalescerOptions {
  * ```
  */
 export class Coalescer<T, R> {
-  readonly #run: (items: T[]) => Promise<R[]>;
+  readonly #run: (items: T[]) => Promise<(R | PromiseLike<R>)[]>;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
   #waiting: Waiting<T, R>[] = [];
   #inFlight = 0;
   #scheduled = false;
 
-  constructor(run: (items: T[]) => Promise<R[]>, options: CoalescerOptions = {}) {
+  constructor(
+    run: (items: T[]) => Promise<(R | PromiseLike<R>)[]>,
+    options: CoalescerOptions = {},
+  ) {
     this.#run = run;
     this.#maxInFlight = options.maxInFlight ?? 1;
     this.#maxBatch = options.maxBatch ?? Infinity;
@@ -58,11 +62,12 @@ export class Coalescer<T, R> {
       return;
     }
     this.#scheduled = true;
-    // After the current task: calls made by requests handled in this turn join the batch.
-    setTimeout(() => {
+    // Once the current job is done: calls it makes join the batch. Under load, calls arriving
+    // while the in-flight batches run wait, and go together when one finishes.
+    queueMicrotask(() => {
       this.#scheduled = false;
       this.#flush();
-    }, 0);
+    });
   }
 
   #flush(): void {

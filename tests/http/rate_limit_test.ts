@@ -3,7 +3,7 @@ import {
   type LimitDecision,
   memoryLimiter,
   type RateLimiter,
-  redisLimiter,
+  redisLimiters,
 } from "../../src/http/rate_limit.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { call, login, simCode, startRig, STORES } from "./login_helpers.ts";
@@ -131,7 +131,7 @@ for (const store of STORES) {
 
 Deno.test("rate limit: the memory limiter decides exactly as @upstash/ratelimit on Redis", async () => {
   const spec = { prefix: uniquePrefix("rl"), tokens: 3, windowSeconds: 3600 };
-  const limiters: RateLimiter[] = [memoryLimiter(spec), redisLimiter(upstashFromEnv(), spec)];
+  const limiters: RateLimiter[] = [memoryLimiter(spec), redisLimiters(upstashFromEnv())(spec)];
   const runs: LimitDecision[][] = [];
   for (const limiter of limiters) {
     const decisions: LimitDecision[] = [];
