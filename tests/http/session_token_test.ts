@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { sign, verify } from "hono/jwt";
+import { issueSession, sessionOpenId } from "../../src/http/session_token.ts";
+import { ManualClock } from "../../src/ledger/clock.ts";
+
+const SECRET = "test-session-secret-0123456789abcdef";
+const T0 = Date.UTC(2026, 5, 1, 12);
+
+Deno.test("session tokens are standard HS256 JWTs, read and made alike by hono/jwt", async () => {
+  const clock = new ManualClock(T0);
+  const { token } = await issueSession("o-alice", SECRET, 600, clock);
+  const claims = await verify(token, SECRET, { alg: "HS256", exp: false, iat: false });
+  assert.deepEqual(claims, {
+    sub: "o-alice",
+    use: "formid-session",
+    iat: T0 / 1000,
+    exp: T0 / 1000 + 600,
+  });
+  const now = T0 / 1000;
+  const theirs = await sign(
+    { sub: "o-bob", use: "formid-session", exp: now + 60 },
+    SECRET,
+    "HS256",
+  );
+  assert.equal(sessionOpenId(theirs, SECRET, clock), "o-bob");
+  clock.advance(60_000);
+  assert.equal(sessionOpenId(theirs, SECRET, clock), null, "expired by the service's clock");
+});
+
+Deno.test("session tokens: a changed signature, header or payload is refused", async () => {
+  const clock = new ManualClock(T0);
+  const { token } = await issueSession("o-alice", SECRET, 600, clock);
+  const [header, payload, mac] = token.split(".");
+  assert.equal(sessionOpenId(token, SECRET, clock), "o-alice");
+  // The last base64url character carries 2 unused bits: a variant of it decodes to the same
+  // bytes, and still is not the token we signed.
+  const last = mac.at(-1)!;
+  const sibling = "AEIMQUYcgkosw048".includes(last)
+    ? String.fromCharCode(last.charCodeAt(0) + 1)
+    : last;
+  const forgeries = [
+    `${header}.${payload}.${mac.slice(0, -1)}${sibling}`,
+    `${header}.${payload}.${mac}x`,
+    `${header}.${payload}.`,
+    `${header}.${payload}`,
+    `${token}.extra`,
+    `${btoa('{"alg":"HS512","typ":"JWT"}').replace(/=/g, "")}.${payload}.${mac}`,
+    `${header}.${btoa('{"sub":"o-mallory","use":"formid-session","exp":9999999999}')}.${mac}`,
+  ];
+  for (const forged of forgeries) {
+    if (forged === token) continue;
+    assert.equal(sessionOpenId(forged, SECRET, clock), null, forged);
+  }
+  assert.equal(sessionOpenId(token, "another-secret-0123456789abcdef-0123", clock), null);
+});
