@@ -2,7 +2,7 @@
  * Session tokens for mini-program users: HS256 JWTs signed with `SESSION_SECRET`, bound to one
  * openId (`sub`). They carry nothing else: no session_key, no unionid.
  *
- * Signed and checked with `node:crypto`'s synchronous HMAC: WebCrypto's `verify` (through
+ * Signed and checked with `node:crypto`'s synchronous hashes: WebCrypto's `verify` (through
  * `hono/jwt`) cost about 30 µs per request, the largest single cost of an upload; this costs a
  * few. The format is the standard one (`hono/jwt` and any JWT library read and make the same
  * tokens).
@@ -10,7 +10,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+import { createHash, type Hash, timingSafeEqual } from "node:crypto";
 import type { Hono, MiddlewareHandler } from "hono";
 import type { Clock } from "../ledger/clock.ts";
 import { bearerToken, roleOf, type RoleTokens } from "./auth.ts";
@@ -23,20 +23,36 @@ const USE = "formid-session";
 /** The only header we sign with, and the only algorithm we accept. */
 const HEADER = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
 
-/** The HMAC key for a secret, made once per secret. */
-const keys = new Map<string, KeyObject>();
-function hmacKey(secret: string): KeyObject {
-  let key = keys.get(secret);
-  if (!key) {
-    key = createSecretKey(Buffer.from(secret, "utf8"));
-    keys.set(secret, key);
+/**
+ * HMAC-SHA256 with the key's padded blocks hashed once (RFC 2104: `H(K^opad || H(K^ipad || m))`):
+ * each signature copies the two started hashes instead of setting up an HMAC, half the cost.
+ */
+interface HmacPads {
+  inner: Hash;
+  outer: Hash;
+}
+const pads = new Map<string, HmacPads>();
+function hmacPads(secret: string): HmacPads {
+  let found = pads.get(secret);
+  if (!found) {
+    const raw = Buffer.from(secret, "utf8");
+    const key = raw.length > 64 ? createHash("sha256").update(raw).digest() : raw;
+    const block = Buffer.alloc(64);
+    key.copy(block);
+    const padded = (byte: number) => Buffer.from(block.map((b) => b ^ byte));
+    found = {
+      inner: createHash("sha256").update(padded(0x36)),
+      outer: createHash("sha256").update(padded(0x5c)),
+    };
+    pads.set(secret, found);
   }
-  return key;
+  return found;
 }
 
 /** The HS256 signature of `header.payload`, base64url-encoded. */
 function signature(signingInput: string, secret: string): string {
-  return createHmac("sha256", hmacKey(secret)).update(signingInput).digest("base64url");
+  const { inner, outer } = hmacPads(secret);
+  return outer.copy().update(inner.copy().update(signingInput).digest()).digest("base64url");
 }
 
 /** What issuing and checking session tokens needs. */

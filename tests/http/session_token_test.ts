@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { sign, verify } from "hono/jwt";
 import { issueSession, sessionOpenId } from "../../src/http/session_token.ts";
 import { ManualClock } from "../../src/ledger/clock.ts";
@@ -52,4 +53,22 @@ Deno.test("session tokens: a changed signature, header or payload is refused", a
     assert.equal(sessionOpenId(forged, SECRET, clock), null, forged);
   }
   assert.equal(sessionOpenId(token, "another-secret-0123456789abcdef-0123", clock), null);
+});
+
+Deno.test("session tokens: the signature is HMAC-SHA256 for any secret length", async () => {
+  const clock = new ManualClock(T0);
+  for (
+    const secret of [
+      SECRET,
+      "k".repeat(64),
+      "long-secret-".repeat(12),
+      "ü-unicode-0123456789abcdef",
+    ]
+  ) {
+    const { token } = await issueSession("o-alice", secret, 600, clock);
+    const input = token.slice(0, token.lastIndexOf("."));
+    const expected = createHmac("sha256", secret).update(input).digest("base64url");
+    assert.equal(token.slice(input.length + 1), expected);
+    assert.equal(sessionOpenId(token, secret, clock), "o-alice");
+  }
 });
