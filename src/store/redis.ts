@@ -138,7 +138,7 @@ export class RedisStore implements LedgerStore {
     for (const { openId, credits } of uploads) {
       args.push(openId, String(credits.length));
       for (const credit of credits) {
-        const json = canonicalJson({ openId, ...credit });
+        const json = canonicalJson(collectedData(openId, credit));
         data.push(json);
         args.push(
           credit.formId,
@@ -545,6 +545,17 @@ export class RedisStore implements LedgerStore {
       cursor = String(next);
     } while (cursor !== "0");
   }
+}
+
+/**
+ * A FormIdCollected's data, its keys already in canonical (sorted) order so that canonicalJson
+ * serialises it in one JSON.stringify.
+ */
+function collectedData(openId: string, credit: CreditInput) {
+  const { expiresAt, formId, kind, templateId, uses } = credit;
+  return templateId === undefined
+    ? { expiresAt, formId, kind, openId, uses }
+    : { expiresAt, formId, kind, openId, templateId, uses };
 }
 
 function creditValue(credit: Credit): string {
