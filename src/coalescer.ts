@@ -14,11 +14,15 @@ interface Waiting<T, R> {
 }
 
 /** How a coalescer batches. */
-export interface CoalescerOptions {
+export interface CoalescerOptions<T> {
   /** Batches running at once (default 1). */
   maxInFlight?: number;
   /** Most items in one batch (default unlimited). */
   maxBatch?: number;
+  /** Most total weight in one batch (default unlimited); a heavier single item goes alone. */
+  maxWeight?: number;
+  /** An item's weight (default 1). */
+  weigh?: (item: T) => number;
 }
 
 /**
@@ -36,17 +40,21 @@ export class Coalescer<T, R> {
   readonly #run: (items: T[]) => Promise<(R | PromiseLike<R>)[]>;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
+  readonly #maxWeight: number;
+  readonly #weigh: (item: T) => number;
   #waiting: Waiting<T, R>[] = [];
   #inFlight = 0;
   #scheduled = false;
 
   constructor(
     run: (items: T[]) => Promise<(R | PromiseLike<R>)[]>,
-    options: CoalescerOptions = {},
+    options: CoalescerOptions<T> = {},
   ) {
     this.#run = run;
     this.#maxInFlight = options.maxInFlight ?? 1;
     this.#maxBatch = options.maxBatch ?? Infinity;
+    this.#maxWeight = options.maxWeight ?? Infinity;
+    this.#weigh = options.weigh ?? (() => 1);
   }
 
   /** Adds an item to the next batch; resolves with its result. */
@@ -72,13 +80,25 @@ export class Coalescer<T, R> {
 
   #flush(): void {
     while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#maxBatch);
+      const batch = this.#waiting.splice(0, this.#batchSize());
       this.#inFlight++;
       this.#runBatch(batch).finally(() => {
         this.#inFlight--;
         this.#schedule();
       });
     }
+  }
+
+  /** How many of the waiting items the next batch takes (at least one). */
+  #batchSize(): number {
+    let weight = 0;
+    let size = 0;
+    while (size < this.#waiting.length && size < this.#maxBatch) {
+      weight += this.#weigh(this.#waiting[size].item);
+      if (size > 0 && weight > this.#maxWeight) break;
+      size++;
+    }
+    return size;
   }
 
   async #runBatch(batch: Waiting<T, R>[]): Promise<void> {

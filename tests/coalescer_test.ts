@@ -44,3 +44,13 @@ Deno.test("coalescer: a failed batch fails only its own items", async () => {
   const short = new Coalescer((_: number[]) => Promise.resolve([1]));
   await assert.rejects(Promise.all([short.add(1), short.add(2)]), /batch of 2 answered 1/);
 });
+
+Deno.test("coalescer: maxWeight caps a batch's total weight; a heavier item goes alone", async () => {
+  const batches: number[][] = [];
+  const sum = new Coalescer((items: number[]) => {
+    batches.push(items);
+    return Promise.resolve(items);
+  }, { maxWeight: 10, weigh: (n) => n });
+  await Promise.all([4, 5, 2, 12, 3, 3].map((n) => sum.add(n)));
+  assert.deepEqual(batches, [[4, 5], [2], [12], [3, 3]]);
+});

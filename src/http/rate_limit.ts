@@ -32,6 +32,9 @@ export interface LimitSpec {
   windowSeconds: number;
 }
 
+/** Most limit checks in one pipelined request (a few hundred bytes each). */
+const MAX_CHECKS_PER_REQUEST = 500;
+
 /**
  * Limits counted in Redis (Upstash REST) with `@upstash/ratelimit`'s fixed window. Every limiter
  * made by one factory shares one client, and checks made while others are in flight go to Redis
@@ -56,7 +59,7 @@ export function redisLimiters(
     const decisions = starts.map((start) => start());
     await Promise.allSettled(decisions);
     return decisions;
-  });
+  }, { maxBatch: MAX_CHECKS_PER_REQUEST });
   return (spec) => {
     const limiter = new Ratelimit({
       redis: client,

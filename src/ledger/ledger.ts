@@ -32,10 +32,12 @@ export interface CollectOutcome extends CollectResult {
 }
 
 /**
- * Uploads in one store call at most: a call blocks Redis while it runs, so a batch stays short
- * (at most 6,400 credits at 100 per upload).
+ * Most uploads and credits in one store call: a call blocks Redis while it runs, and its request
+ * must stay well under Upstash's request size limit (1 MB on the smallest plans), so a batch
+ * holds at most 500 credits (about 220 KB at 128-character formIds).
  */
 const MAX_UPLOADS_PER_CALL = 64;
+const MAX_CREDITS_PER_CALL = 500;
 
 /** The ledger: commands over one store, with one clock. */
 export class Ledger {
@@ -53,7 +55,11 @@ export class Ledger {
     // The batch's events are stamped when it is sent, never before any upload in it was made.
     this.#collects = new Coalescer(
       (uploads) => store.collectMany(uploads, clock.now()),
-      { maxBatch: MAX_UPLOADS_PER_CALL },
+      {
+        maxBatch: MAX_UPLOADS_PER_CALL,
+        maxWeight: MAX_CREDITS_PER_CALL,
+        weigh: (upload) => upload.credits.length,
+      },
     );
   }
 
