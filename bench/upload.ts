@@ -248,7 +248,9 @@ try {
   const full = await load(`${appUrl}/v1/formids`);
   const cpuAfter = await cpuSeconds(rig);
   const headAfter = await store.head();
+  const bareBefore = process.cpuUsage();
   const base = await load(`${bareUrl}/bare`);
+  const bareCpu = process.cpuUsage(bareBefore);
 
   // The ceiling under the HTTP path: the same 5-credit ledger calls, 64 at a time, no HTTP.
   const { ledger } = createApp({ config, store, clock: systemClock });
@@ -289,7 +291,9 @@ try {
   console.log(
     `CPU per upload          : app ${fmt(perUpload("app"))} us, bridge ${
       fmt(perUpload("bridge"))
-    } us, redis-server ${fmt(perUpload("redis"))} us (wrk not counted)`,
+    } us, redis-server ${fmt(perUpload("redis"))} us (wrk not counted); bare endpoint: ${
+      fmt((bareCpu.user + bareCpu.system) / Math.max(1, base.requests))
+    } us per request`,
   );
   if (full.accepted !== null) {
     console.log(
