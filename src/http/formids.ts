@@ -1,7 +1,7 @@
 /**
  * `POST /v1/formids` (session token): a mini-program hands in the formIds its users' form
  * submits produced. The openId comes from the session token only; the expiry is the server's.
- * One upload is one atomic ledger call.
+ * One upload lands in one atomic ledger call (which may carry concurrent uploads too).
  *
  * @module
  */
