@@ -8,17 +8,19 @@
  *   deno run -A bench/upload.ts [--seconds 10] [--connections 64]
  *
  * Load comes from `wrk` (Debian package `wrk`) with a Lua script; without wrk, from a Deno load
- * loop in a child process.
+ * loop in a child process. CPU time per upload of this process (the app), the bridge and
+ * redis-server is printed too: on a shared machine it moves less than throughput does.
  *
  * @module
  */
+import process from "node:process";
 import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { systemClock } from "../src/ledger/clock.ts";
 import { issueSession } from "../src/http/session_token.ts";
 import { createRedisStore } from "../src/store/redis.ts";
-import { fmt, startBenchRig } from "./rig.ts";
+import { type BenchRig, fmt, startBenchRig } from "./rig.ts";
 
 const SECONDS = Number(argValue("--seconds") ?? 10);
 const CONNECTIONS = Number(argValue("--connections") ?? 64);
@@ -173,6 +175,27 @@ async function denoLoad(url: string, tokens: string[]): Promise<LoadResult> {
   };
 }
 
+/** CPU seconds used so far by this process, the bridge (Linux: /proc) and redis-server. */
+async function cpuSeconds(rig: BenchRig): Promise<{ app: number; bridge: number; redis: number }> {
+  const { user, system } = process.cpuUsage();
+  const info = await rig.direct.info("cpu");
+  const redis = ["used_cpu_sys", "used_cpu_user"]
+    .reduce((sum, k) => sum + Number(info.match(new RegExp(`^${k}:([\\d.]+)`, "m"))![1]), 0);
+  let bridge = NaN;
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`).split(") ")[1].split(" ");
+      if (Number(stat[1]) !== Deno.pid) continue;
+      if (!Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes("upstash_bridge")) {
+        continue;
+      }
+      bridge = (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, in clock ticks
+    }
+  } catch { /* no /proc: not reported */ }
+  return { app: (user + system) / 1e6, bridge, redis };
+}
+
 const rig = await startBenchRig();
 const tmp = await Deno.makeTempDir({ prefix: "formid-bench-" });
 const servers: Deno.HttpServer[] = [];
@@ -221,9 +244,13 @@ try {
   // Warm up both (JIT, script cache, connections), then measure.
   if (useWrk) await wrk(`${appUrl}/v1/formids`, tokensFile, scriptFile, 2);
   const headBefore = await store.head();
+  const cpuBefore = await cpuSeconds(rig);
   const full = await load(`${appUrl}/v1/formids`);
+  const cpuAfter = await cpuSeconds(rig);
   const headAfter = await store.head();
+  const bareBefore = process.cpuUsage();
   const base = await load(`${bareUrl}/bare`);
+  const bareCpu = process.cpuUsage(bareBefore);
 
   // The ceiling under the HTTP path: the same 5-credit ledger calls, 64 at a time, no HTTP.
   const { ledger } = createApp({ config, store, clock: systemClock });
@@ -258,6 +285,15 @@ try {
   console.log(
     `events appended: ${fmt(appended)} (${fmt(okUploads)} uploads x ${PER_UPLOAD}), ` +
       `${fmt(appended / SECONDS)} events/s; non-2xx: ${full.non2xx}`,
+  );
+  const perUpload = (k: "app" | "bridge" | "redis") =>
+    (cpuAfter[k] - cpuBefore[k]) * 1e6 / Math.max(1, full.requests);
+  console.log(
+    `CPU per upload          : app ${fmt(perUpload("app"))} us, bridge ${
+      fmt(perUpload("bridge"))
+    } us, redis-server ${fmt(perUpload("redis"))} us (wrk not counted); bare endpoint: ${
+      fmt((bareCpu.user + bareCpu.system) / Math.max(1, base.requests))
+    } us per request`,
   );
   if (full.accepted !== null) {
     console.log(

@@ -71,11 +71,21 @@ export function canonicalEvent(
     data !== undefined
   ) {
     // The same text as the general form below, without building and sorting a wrapper object.
-    return `{"at":${JSON.stringify(at)},"data":${canonicalJson(data)},"seq":${
-      JSON.stringify(seq)
-    },"type":${JSON.stringify(type)}}`;
+    return canonicalEventText(seq, type, at, canonicalJson(data));
   }
   return canonicalJson({ at, data, seq, type });
+}
+
+/** `canonicalEvent` for an event whose data is already canonical JSON text. */
+export function canonicalEventText(
+  seq: number,
+  type: string,
+  at: string,
+  dataJson: string,
+): string {
+  return `{"at":${JSON.stringify(at)},"data":${dataJson},"seq":${JSON.stringify(seq)},"type":${
+    JSON.stringify(type)
+  }}`;
 }
 
 const encoder = new TextEncoder();

@@ -17,7 +17,7 @@ import {
   type LimitSpec,
   memoryLimiter,
   type RateLimiter,
-  redisLimiter,
+  redisLimiters,
 } from "./rate_limit.ts";
 import { requireSession, type SessionVariables } from "./session_token.ts";
 import { sessionRoutes } from "./sessions.ts";
@@ -36,9 +36,10 @@ export interface CreditsInDeps {
  */
 export function creditsInRoutes({ config, ledger, clock }: CreditsInDeps): Hono {
   const { windowSeconds, perUser, perIp } = config.rateLimit;
+  const inRedis = config.redis ? redisLimiters(config.redis) : null;
   const limiter = (name: string, tokens: number): RateLimiter => {
     const spec: LimitSpec = { prefix: `${config.prefix}:rl:${name}`, tokens, windowSeconds };
-    return config.redis ? redisLimiter(config.redis, spec) : memoryLimiter(spec);
+    return inRedis ? inRedis(spec) : memoryLimiter(spec);
   };
   const userLimiter = limiter("user", perUser);
   const ipLimiter = limiter("ip", perIp);

@@ -1,7 +1,7 @@
 /**
  * `POST /v1/formids` (session token): a mini-program hands in the formIds its users' form
  * submits produced. The openId comes from the session token only; the expiry is the server's.
- * One upload is one atomic ledger call.
+ * One upload lands in one atomic ledger call (which may carry concurrent uploads too).
  *
  * @module
  */
@@ -57,16 +57,18 @@ export function formIdRoutes({ ledger, session, limits }: FormIdRouteDeps): Sess
           `formIds must be an array of 1 to ${MAX_FORM_IDS} formIds`,
         );
       }
-      const { collect, rejected } = sortItems(items);
-      const indexes = new Map<string, number[]>();
-      for (const item of collect) {
-        indexes.set(item.formId, [...indexes.get(item.formId) ?? [], item.index]);
-      }
+      const { collect, indexes, rejected } = sortItems(items);
       const outcome = collect.length > 0
-        ? await ledger.collect(c.get("openId"), collect.map(({ index: _, ...item }) => item))
+        ? await ledger.collect(c.get("openId"), collect)
         : { accepted: [], duplicates: [], expired: [] };
-      for (const formId of outcome.expired) {
-        rejected.push({ formId, index: indexes.get(formId)!.shift()!, reason: "expired" });
+      if (outcome.expired.length > 0) {
+        // Each expired formId takes the position of its first item not yet reported.
+        const reported = new Set<number>();
+        for (const formId of outcome.expired) {
+          const at = collect.findIndex((item, i) => item.formId === formId && !reported.has(i));
+          reported.add(at);
+          rejected.push({ formId, index: indexes[at], reason: "expired" });
+        }
       }
       rejected.sort((a, b) => a.index - b.index);
       return c.json({
@@ -78,38 +80,52 @@ export function formIdRoutes({ ledger, session, limits }: FormIdRouteDeps): Sess
   );
 }
 
-/** Splits an upload into credits for the ledger and items refused on their face. */
+/**
+ * Splits an upload into credits for the ledger (with each one's position in the upload) and
+ * items refused on their face.
+ */
 function sortItems(items: unknown[]): {
-  collect: (CollectItem & { index: number })[];
+  collect: CollectItem[];
+  indexes: number[];
   rejected: Rejection[];
 } {
-  const collect: (CollectItem & { index: number })[] = [];
+  const collect: CollectItem[] = [];
+  const indexes: number[] = [];
   const rejected: Rejection[] = [];
-  items.forEach((item, index) => {
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
     const reject = (formId: string | null, reason: RejectReason) =>
-      rejected.push({ formId, index, reason });
+      void rejected.push({ formId, index, reason });
     let formId: unknown = item;
     let collectedAt: number | undefined;
     if (typeof item === "object" && item !== null && !Array.isArray(item)) {
       const fields = item as Record<string, unknown>;
       formId = fields.formId;
       if (typeof formId !== "string" || Object.keys(fields).some((k) => !ITEM_FIELDS.includes(k))) {
-        return reject(typeof formId === "string" ? formId : null, "invalid_item");
+        reject(typeof formId === "string" ? formId : null, "invalid_item");
+        continue;
       }
       if (fields.collectedAt !== undefined) {
-        if (!isEpochMs(fields.collectedAt)) return reject(formId, "invalid_collected_at");
+        if (!isEpochMs(fields.collectedAt)) {
+          reject(formId, "invalid_collected_at");
+          continue;
+        }
         collectedAt = fields.collectedAt;
       }
     }
-    if (typeof formId !== "string") return reject(null, "invalid_item");
+    if (typeof formId !== "string") {
+      reject(null, "invalid_item");
+      continue;
+    }
     const problem = formIdProblem(formId);
-    if (problem !== null) return reject(formId, problem);
-    collect.push({
-      formId,
-      kind: "form",
-      index,
-      ...(collectedAt !== undefined ? { collectedAt } : {}),
-    });
-  });
-  return { collect, rejected };
+    if (problem !== null) {
+      reject(formId, problem);
+      continue;
+    }
+    collect.push(
+      collectedAt === undefined ? { formId, kind: "form" } : { formId, kind: "form", collectedAt },
+    );
+    indexes.push(index);
+  }
+  return { collect, indexes, rejected };
 }

@@ -6,7 +6,8 @@
 import type { Clock } from "./clock.ts";
 import { type Credit, type CreditView, USES_BY_KIND } from "./credits.ts";
 import type { CreditKind } from "./events.ts";
-import type { CollectResult, ConsumeRequest, LedgerStore } from "../store/store.ts";
+import { Coalescer } from "../coalescer.ts";
+import type { CollectRequest, CollectResult, ConsumeRequest, LedgerStore } from "../store/store.ts";
 
 /** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
 export interface CollectItem {
@@ -30,13 +31,37 @@ export interface CollectOutcome extends CollectResult {
   expired: string[];
 }
 
+/**
+ * Most uploads and credits in one store call: a call blocks Redis while it runs, and its request
+ * must stay well under Upstash's request size limit (1 MB on the smallest plans), so a batch
+ * holds at most 500 credits (about 220 KB at 128-character formIds).
+ */
+const MAX_UPLOADS_PER_CALL = 64;
+const MAX_CREDITS_PER_CALL = 500;
+
 /** The ledger: commands over one store, with one clock. */
 export class Ledger {
+  /**
+   * Concurrent collects go to the store together: one atomic `collectMany` call (and one seal)
+   * per batch instead of one per upload. Each upload still lands whole or not at all.
+   */
+  readonly #collects: Coalescer<CollectRequest, CollectResult>;
+
   constructor(
     readonly store: LedgerStore,
     readonly rules: ExpiryRules,
     readonly clock: Clock,
-  ) {}
+  ) {
+    // The batch's events are stamped when it is sent, never before any upload in it was made.
+    this.#collects = new Coalescer(
+      (uploads) => store.collectMany(uploads, clock.now()),
+      {
+        maxBatch: MAX_UPLOADS_PER_CALL,
+        maxWeight: MAX_CREDITS_PER_CALL,
+        weigh: (upload) => upload.credits.length,
+      },
+    );
+  }
 
   /** The expiry of a credit collected at `collectedAt`, seen at `now`; `null`: never. */
   expiryOf(kind: CreditKind, collectedAt: number | undefined, now: number): number | null {
@@ -48,7 +73,10 @@ export class Ledger {
     return from + (this.rules.formIdTtlSeconds - this.rules.safetySeconds) * 1000;
   }
 
-  /** Collects credits for one user in one atomic store call; expired ones are refused. */
+  /**
+   * Collects credits for one user in one atomic store call (shared with concurrent uploads);
+   * expired ones are refused.
+   */
   async collect(openId: string, items: CollectItem[]): Promise<CollectOutcome> {
     const now = this.clock.now();
     const expired: string[] = [];
@@ -68,7 +96,7 @@ export class Ledger {
       });
     }
     const result = credits.length > 0
-      ? await this.store.collect(openId, credits, now)
+      ? await this.#collects.add({ openId, credits })
       : { accepted: [], duplicates: [] };
     return { ...result, expired };
   }

@@ -23,6 +23,7 @@ import {
   tallyField,
 } from "./batch.ts";
 import type {
+  CollectRequest,
   CollectResult,
   ConsumeRequest,
   LedgerStore,
@@ -47,21 +48,29 @@ export class MemoryStore implements LedgerStore {
   #broadcasts = new Map<string, { states: Map<string, string>; tally: Record<string, number> }>();
 
   collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
-    const known = this.#projection.get(openId);
-    const result: CollectResult = { accepted: [], duplicates: [] };
-    const fresh = new Set<string>();
-    const events: LedgerEvent[] = [];
-    for (const credit of credits) {
-      if (known?.has(credit.formId) || fresh.has(credit.formId)) {
-        result.duplicates.push(credit.formId);
-        continue;
+    return this.collectMany([{ openId, credits }], now).then(([result]) => result);
+  }
+
+  collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
+    // No await in between: the whole batch is one atomic step.
+    const results = uploads.map(({ openId, credits }) => {
+      const events: LedgerEvent[] = [];
+      const known = this.#projection.get(openId);
+      const result: CollectResult = { accepted: [], duplicates: [] };
+      const fresh = new Set<string>();
+      for (const credit of credits) {
+        if (known?.has(credit.formId) || fresh.has(credit.formId)) {
+          result.duplicates.push(credit.formId);
+          continue;
+        }
+        fresh.add(credit.formId);
+        result.accepted.push(credit.formId);
+        events.push({ type: "FormIdCollected", data: { openId, ...credit } });
       }
-      fresh.add(credit.formId);
-      result.accepted.push(credit.formId);
-      events.push({ type: "FormIdCollected", data: { openId, ...credit } });
-    }
-    this.#commit(events, now);
-    return Promise.resolve(result);
+      this.#commit(events, now);
+      return result;
+    });
+    return Promise.resolve(results);
   }
 
   consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {

@@ -5,7 +5,7 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { GENESIS } from "../audit/chain.ts";
+import { canonicalEventText, canonicalJson, GENESIS } from "../audit/chain.ts";
 import { PAGES_IN_FLIGHT } from "../audit/pages.ts";
 import type { Credit, CreditInput, CreditView } from "../ledger/credits.ts";
 import { viewOf } from "../ledger/credits.ts";
@@ -28,6 +28,7 @@ import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { fromStoredHash, STORED_HASH_LENGTH as W } from "./stored_hash.ts";
 import type {
+  CollectRequest,
   CollectResult,
   ConsumeRequest,
   LedgerStore,
@@ -71,6 +72,9 @@ const MALFORMED = { type: "", a: "", data: null };
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : typeof err;
 }
+
+/** The scripts that append to the log. */
+type WritingScript = "collect" | "consume" | "release" | "append" | "take" | "record";
 
 /** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT. */
 interface LuaScript {
@@ -129,22 +133,50 @@ export class RedisStore implements LedgerStore {
   }
 
   async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
-    const args = credits.flatMap((credit) => {
-      const { t, d } = encodeEntry("FormIdCollected", { openId, ...credit });
-      return [
-        credit.formId,
-        creditValue(credit),
-        String(credit.expiresAt ?? NO_EXPIRY_SCORE),
-        t,
-        d,
-      ];
-    });
-    const seqs = await this.#write<number[]>("collect", now, [openId, ...args]);
-    const result: CollectResult = { accepted: [], duplicates: [] };
-    credits.forEach((credit, i) => {
-      (Number(seqs[i]) > 0 ? result.accepted : result.duplicates).push(credit.formId);
-    });
+    const [result] = await this.collectMany([{ openId, credits }], now);
     return result;
+  }
+
+  async collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
+    if (uploads.length === 0) return [];
+    const args: string[] = [];
+    const data: string[] = [];
+    for (const { openId, credits } of uploads) {
+      args.push(openId, String(credits.length));
+      for (const credit of credits) {
+        const collected = collectedData(openId, credit);
+        // The canonical JSON is what the chain hashes; the entry stores the compact form.
+        data.push(canonicalJson(collected));
+        const { t, d } = encodeEntry("FormIdCollected", collected);
+        args.push(
+          credit.formId,
+          creditValue(credit),
+          String(credit.expiresAt ?? NO_EXPIRY_SCORE),
+          t,
+          d,
+        );
+      }
+    }
+    const reply = await this.#exec<(number | string)[]>("collect", now, args);
+    // The new events are known here: seal them from the head the script saw, no read back.
+    const at = new Date(now).toISOString();
+    const appended: { seq: number; canonical: string }[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const seq = Number(reply[i + 2]);
+      if (seq > 0) {
+        appended.push({ seq, canonical: canonicalEventText(seq, "FormIdCollected", at, data[i]) });
+      }
+    }
+    const sealed = { seq: Number(reply[0]), hash: String(reply[1]) || GENESIS };
+    await this.#sealAfter("collect", () => this.#sealer.sealAppended(sealed, appended));
+    let i = 2;
+    return uploads.map(({ credits }) => {
+      const result: CollectResult = { accepted: [], duplicates: [] };
+      for (const { formId } of credits) {
+        (Number(reply[i++]) > 0 ? result.accepted : result.duplicates).push(formId);
+      }
+      return result;
+    });
   }
 
   async consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {
@@ -437,13 +469,16 @@ export class RedisStore implements LedgerStore {
     return Promise.resolve();
   }
 
+  /** Runs a writing script and seals its events before answering. */
+  async #write<T>(script: WritingScript, now: number, args: string[]): Promise<T> {
+    const result = await this.#exec<T>(script, now, args);
+    await this.#sealAfter(script, () => this.#sealer.seal());
+    return result;
+  }
+
   /** Runs a writing script; every one starts with the arguments lib.lua expects. */
-  async #write<T>(
-    script: "collect" | "consume" | "release" | "append" | "take" | "record",
-    now: number,
-    args: string[],
-  ): Promise<T> {
-    const result = await this.#scripts[script].exec(
+  #exec<T>(script: WritingScript, now: number, args: string[]): Promise<T> {
+    return this.#scripts[script].exec(
       [this.#keys.head, this.#keys.projection],
       [
         this.#prefix,
@@ -452,13 +487,19 @@ export class RedisStore implements LedgerStore {
         String(this.#segmentEvents),
         ...args,
       ],
-    ) as T;
-    // The events are in the hash chain before the write is acknowledged. A failed seal does not
-    // fail the write (it is done, and a retry would repeat it): any later seal catches up.
-    await this.#sealer.seal().catch((err) => {
+    ) as Promise<T>;
+  }
+
+  /**
+   * The events are in the hash chain before the write is acknowledged. A failed seal does not
+   * fail the write (it is done, and a retry would repeat it): any later seal catches up.
+   */
+  async #sealAfter(script: WritingScript, seal: () => Promise<unknown>): Promise<void> {
+    try {
+      await seal();
+    } catch (err) {
       console.error(`ledger: sealing after ${script} failed: ${errorText(err)}`);
-    });
-    return result;
+    }
   }
 
   /**
@@ -578,6 +619,17 @@ export class RedisStore implements LedgerStore {
 function entryArgs(event: LedgerEvent): string[] {
   const { t, d } = encodeEntry(event.type, event.data);
   return [t, d];
+}
+
+/**
+ * A FormIdCollected's data, its keys already in canonical (sorted) order so that canonicalJson
+ * serialises it in one JSON.stringify.
+ */
+function collectedData(openId: string, credit: CreditInput) {
+  const { expiresAt, formId, kind, templateId, uses } = credit;
+  return templateId === undefined
+    ? { expiresAt, formId, kind, openId, uses }
+    : { expiresAt, formId, kind, openId, templateId, uses };
 }
 
 function creditValue(credit: Credit): string {

@@ -111,8 +111,46 @@ export class Sealer {
       );
       if (now === sealed + hashes.length / STORED_HASH_LENGTH) {
         this.known = { seq: now, hash: prev };
+        if (now >= target) return this.known;
       }
-      // Otherwise another instance sealed first: look again.
+      // Otherwise another instance sealed first, or there is more: look again.
     }
+  }
+
+  /**
+   * Seals events the caller has just appended, given as their canonical text, without reading
+   * them back: when nothing before them is unsealed (`sealed`, the head the appending script
+   * saw, is just before the first), their hashes follow from `sealed.hash` alone and one
+   * compare-and-swap stores them. Otherwise, or if another sealer got there first, it falls
+   * back to `seal()`.
+   */
+  async sealAppended(
+    sealed: SealedHead,
+    events: { seq: number; canonical: string }[],
+  ): Promise<SealedHead> {
+    if (events.length === 0) return this.known;
+    const fresh = events.every((e, i) => e.seq === sealed.seq + 1 + i);
+    if (fresh) {
+      let prev = sealed.hash;
+      let hashes = "";
+      for (const event of events) {
+        prev = linkHash(prev, event.canonical);
+        hashes += toStoredHash(prev);
+      }
+      const now = Number(
+        await this.scripts.seal.exec([this.headKey], [
+          this.prefix,
+          String(sealed.seq),
+          hashes,
+          prev,
+          String(this.chainChunk),
+        ]),
+      );
+      if (now === sealed.seq + events.length) {
+        if (now > this.known.seq) this.known = { seq: now, hash: prev };
+        return { seq: now, hash: prev };
+      }
+    }
+    return this.seal();
   }
 }

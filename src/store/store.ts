@@ -17,6 +17,12 @@ export interface CollectResult {
   duplicates: string[];
 }
 
+/** One upload's credits for one user, as one entry of `collectMany`. */
+export interface CollectRequest {
+  openId: string;
+  credits: CreditInput[];
+}
+
 /** A consumption: which credits qualify, and the push the use is taken for. */
 export interface ConsumeRequest extends CreditFilter {
   pushId: string;
@@ -58,6 +64,11 @@ export interface LedgerStore {
   readonly kind: "memory" | "redis";
   /** Appends one `FormIdCollected` per new credit and adds it to the user's view. */
   collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult>;
+  /**
+   * Collects many uploads in one atomic step, as if `collect` ran for each in order; one
+   * result per upload.
+   */
+  collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]>;
   /**
    * Takes one use of the valid credit that expires soonest and returns it with the uses it has
    * left; `null` when none qualifies.

@@ -6,13 +6,14 @@
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
-import { canonicalEvent, linkHash } from "../../src/audit/chain.ts";
+import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
 import { CHAIN_CHUNK } from "../../src/store/sealer.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "../../src/store/stored_hash.ts";
 import { ledgerKeys } from "../../src/store/keys.ts";
 import { createRedisStore } from "../../src/store/redis.ts";
 import { SCRIPTS } from "../../src/store/scripts.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
+import { readAll } from "./store_contract.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12);
 const HASH = "ab".repeat(32);
@@ -105,4 +106,46 @@ Deno.test("chain strings hold CHAIN_CHUNK hashes each, and a full one takes no m
     raw.disconnect();
     await store.close();
   }
+});
+
+Deno.test("collect seals its own events without reading them back, after any unsealed ones", async () => {
+  const prefix = uniquePrefix("seal");
+  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 4 });
+  const raw = new Redis({ ...upstashFromEnv(), automaticDeserialization: false });
+  const keys = ledgerKeys(prefix);
+  const credit = (formId: string) => ({
+    formId,
+    kind: "form" as const,
+    uses: 1,
+    expiresAt: T0 + 86_400_000,
+  });
+  // Sealed right away: the chain string holds one hash per event.
+  await store.collect("u", [credit("a"), credit("b"), credit("a")], T0);
+  assert.equal(await raw.hget(keys.head, "sealed"), "2");
+  assert.equal((await raw.get(keys.chain(0)) as string).length, 2 * STORED_HASH_LENGTH);
+
+  // Another writer appended and died before sealing: the next collect seals its events too.
+  const append = raw.createScript(SCRIPTS.append);
+  await append.exec([keys.head, keys.projection], [
+    prefix,
+    String(T0 + 1),
+    new Date(T0 + 1).toISOString(),
+    "4",
+    "PushSucceeded",
+    '{"openId":"u","pushId":"p1"}',
+  ]);
+  assert.equal(await raw.hget(keys.head, "sealed"), "2");
+  await store.collect("v", [credit("c"), credit("d"), credit("e")], T0 + 2);
+  assert.equal(await raw.hget(keys.head, "sealed"), "6");
+
+  const events = await readAll(store);
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
+  let prev = GENESIS;
+  for (const event of events) {
+    assert.equal(event.prev, prev);
+    assert.equal(event.hash, linkHash(prev, canonicalEvent(event)), `hash of ${event.seq}`);
+    prev = event.hash;
+  }
+  assert.equal((await store.head()).hash, prev);
+  await store.close();
 });

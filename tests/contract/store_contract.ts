@@ -59,6 +59,44 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.close();
   });
 
+  test("collectMany answers each upload as if collected one after another, atomically", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    await store.collect("carol", [form("c1")], T0);
+    const results = await store.collectMany([
+      { openId: "alice", credits: [form("f1"), form("f2")] },
+      { openId: "carol", credits: [form("c1")] }, // every formId a duplicate
+      { openId: "bob", credits: [form("f1")] }, // dedupe is per user
+      { openId: "alice", credits: [form("f2"), form("f3"), form("f3")] }, // after the first
+      { openId: "dave", credits: [] },
+    ], T0);
+    assert.deepEqual(results, [
+      { accepted: ["f1", "f2"], duplicates: [] },
+      { accepted: [], duplicates: ["c1"] },
+      { accepted: ["f1"], duplicates: [] },
+      { accepted: ["f3"], duplicates: ["f2", "f3"] },
+      { accepted: [], duplicates: [] },
+    ]);
+    const events = await readAll(store);
+    assert.deepEqual(
+      events.map((e) => [e.seq, (e.data as { openId: string }).openId, e.at]),
+      [
+        [1, "carol", new Date(T0).toISOString()],
+        [2, "alice", new Date(T0).toISOString()],
+        [3, "alice", new Date(T0).toISOString()],
+        [4, "bob", new Date(T0).toISOString()],
+        [5, "alice", new Date(T0).toISOString()],
+      ],
+    );
+    assert.deepEqual((await store.view("alice", T0)).credits.map((c) => c.formId), [
+      "f1",
+      "f2",
+      "f3",
+    ]);
+    assert.equal((await store.users("0", 100, T0)).openIds.sort().join(","), "alice,bob,carol");
+    assert.deepEqual(await store.collectMany([], T0), []);
+    await store.close();
+  });
+
   test("a consumed credit stays a duplicate until it expires", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     await store.collect("alice", [form("f1")], T0);

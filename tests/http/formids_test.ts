@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { sign } from "hono/jwt";
+import { issueSession } from "../../src/http/session_token.ts";
 import { ManualClock } from "../../src/ledger/clock.ts";
+import type { CollectRequest } from "../../src/store/store.ts";
 import { TEST_ENV } from "../helpers/service.ts";
 import { ADMIN, AUDITOR, call, login, type Rig, startRig, STORES } from "./login_helpers.ts";
 
@@ -206,5 +208,80 @@ for (const store of STORES) {
       assert.equal(basic.status, 401);
       assert.deepEqual(await rig.svc.store.head(), head, "nothing was appended");
       assert.equal((await rig.svc.ledger.view("o-victim")).valid, 0);
+    }));
+
+  Deno.test(`formids (${store}): concurrent uploads from many users share store calls, each answered alone`, () =>
+    withRig(store, async (rig, clock) => {
+      const users = Array.from({ length: 40 }, (_, u) => `o-many-${u}`);
+      const tokens = await Promise.all(
+        users.map(async (u) => (await issueSession(u, TEST_ENV.SESSION_SECRET, 600, clock)).token),
+      );
+      const batches: number[] = [];
+      const storeApi = rig.svc.store;
+      const collectMany = storeApi.collectMany.bind(storeApi);
+      storeApi.collectMany = (uploads: CollectRequest[], now: number) => {
+        batches.push(uploads.length);
+        return collectMany(uploads, now);
+      };
+      // Each user: one fresh upload, one overlapping it, and one made only of formIds the user
+      // already had before, all in flight at once with everyone else's.
+      await Promise.all(users.map((u, i) => upload(rig, { formIds: [`${u}-old`] }, tokens[i])));
+      const head = await storeApi.head();
+      batches.length = 0;
+      const replies = await Promise.all(users.flatMap((u, i) => [
+        upload(rig, { formIds: [`${u}-a`, `${u}-b`, "shared"] }, tokens[i]),
+        upload(rig, { formIds: [`${u}-old`, `${u}-old`] }, tokens[i]),
+      ]));
+      for (let i = 0; i < users.length; i++) {
+        const [fresh, old] = [replies[2 * i], replies[2 * i + 1]];
+        assert.equal(fresh.status, 200);
+        assert.deepEqual(fresh.body, { accepted: 3, duplicates: 0, rejected: [] });
+        assert.deepEqual(old.body, { accepted: 0, duplicates: 2, rejected: [] });
+        const view = await rig.svc.ledger.view(users[i]);
+        assert.deepEqual(
+          view.credits.map((c) => c.formId).sort(),
+          [`${users[i]}-a`, `${users[i]}-b`, `${users[i]}-old`, "shared"],
+        );
+      }
+      assert.equal((await storeApi.head()).seq, head.seq + 3 * users.length);
+      assert.equal(batches.reduce((a, b) => a + b, 0), 2 * users.length);
+      if (store === "redis") {
+        // (The memory store answers at once, so uploads seldom find one another waiting.)
+        assert.ok(batches.length < users.length, `${batches.length} store calls for 80 uploads`);
+      }
+    }));
+
+  Deno.test(`formids (${store}): a failed store call fails the uploads it carried, not later ones`, () =>
+    withRig(store, async (rig) => {
+      const { token } = await login(rig, "alice");
+      const storeApi = rig.svc.store;
+      const collectMany = storeApi.collectMany.bind(storeApi);
+      const carried = new Set<string>();
+      storeApi.collectMany = (uploads: CollectRequest[], now: number) => {
+        if (carried.size > 0) return collectMany(uploads, now);
+        for (const { credits } of uploads) for (const c of credits) carried.add(c.formId);
+        return Promise.reject(new Error("store down"));
+      };
+      const head = await storeApi.head();
+      const original = console.error;
+      console.error = () => {};
+      const ids = ["f1", "f2", "f3"];
+      try {
+        const replies = await Promise.all(ids.map((f) => upload(rig, { formIds: [f] }, token)));
+        replies.forEach((reply, i) => {
+          if (carried.has(ids[i])) {
+            assert.equal(reply.status, 500);
+            assert.deepEqual(reply.body, {
+              error: { code: "internal", message: "internal error" },
+            });
+          } else assert.deepEqual(reply.body, { accepted: 1, duplicates: 0, rejected: [] });
+        });
+      } finally {
+        console.error = original;
+      }
+      assert.ok(carried.size >= 1);
+      assert.equal((await storeApi.head()).seq, head.seq + 3 - carried.size);
+      const retry = await upload(rig, { formIds: [...carried] }, token);
+      assert.deepEqual(retry.body, { accepted: carried.size, duplicates: 0, rejected: [] });
     }));
 }

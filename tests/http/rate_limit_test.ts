@@ -3,7 +3,7 @@ import {
   type LimitDecision,
   memoryLimiter,
   type RateLimiter,
-  redisLimiter,
+  redisLimiters,
 } from "../../src/http/rate_limit.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { call, login, simCode, startRig, STORES } from "./login_helpers.ts";
@@ -129,9 +129,42 @@ for (const store of STORES) {
   });
 }
 
+Deno.test("rate limit: concurrent checks (one pipelined request) are each counted once", async () => {
+  const spec = { prefix: uniquePrefix("rl"), tokens: 5, windowSeconds: 3600 };
+  const make = redisLimiters(upstashFromEnv());
+  const [perUser, perIp] = [make({ ...spec, prefix: `${spec.prefix}:u` }), make(spec)];
+  const ids = Array.from({ length: 40 }, (_, i) => `user-${i % 4}`);
+  // Load the script first (a NOSCRIPT answer would send the batch again as EVAL).
+  await make({ ...spec, prefix: `${spec.prefix}:warm` }).limit("warm");
+  const realFetch = globalThis.fetch;
+  let requests = 0;
+  globalThis.fetch = (...args) => (requests++, realFetch(...args));
+  let byUser: LimitDecision[], byIp: LimitDecision[];
+  try {
+    [byUser, byIp] = await Promise.all([
+      Promise.all(ids.map((id) => perUser.limit(id))),
+      Promise.all(ids.map(() => perIp.limit("10.0.0.1"))),
+    ]);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.equal(requests, 1, "80 checks, one HTTP request");
+  for (let u = 0; u < 4; u++) {
+    const mine = byUser.filter((_, i) => ids[i] === `user-${u}`);
+    assert.equal(mine.filter((d) => d.success).length, 5, `user-${u}`);
+    assert.deepEqual(
+      mine.map((d) => d.remaining).sort((a, b) => b - a),
+      [4, 3, 2, 1, 0, 0, 0, 0, 0, 0],
+    );
+  }
+  assert.equal(byIp.filter((d) => d.success).length, 5);
+  assert.equal((await perIp.limit("10.0.0.1")).success, false);
+  assert.equal((await perIp.limit("10.0.0.2")).success, true);
+});
+
 Deno.test("rate limit: the memory limiter decides exactly as @upstash/ratelimit on Redis", async () => {
   const spec = { prefix: uniquePrefix("rl"), tokens: 3, windowSeconds: 3600 };
-  const limiters: RateLimiter[] = [memoryLimiter(spec), redisLimiter(upstashFromEnv(), spec)];
+  const limiters: RateLimiter[] = [memoryLimiter(spec), redisLimiters(upstashFromEnv())(spec)];
   const runs: LimitDecision[][] = [];
   for (const limiter of limiters) {
     const decisions: LimitDecision[] = [];
