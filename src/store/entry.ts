@@ -219,6 +219,12 @@ function positionalData(t: string, layout: ReadLayout, parts: string[], offset: 
   if (parts.length - offset !== names.length) {
     throw new SyntaxError(`a ${t} entry has ${parts.length - offset} fields, not ${names.length}`);
   }
+  // The two most frequent types as object literals, which V8 builds several times faster than
+  // the loop's keyed stores (a rebuild decodes a million of them). Same keys, same order.
+  if (t === "C") return collectedData(parts, offset);
+  if (t === "U") {
+    return { formId: parts[offset], openId: parts[offset + 1], pushId: parts[offset + 2] };
+  }
   // Keys are set in sorted order, so canonicalJson takes its JSON.stringify fast path.
   const data: Record<string, unknown> = {};
   for (let i = 0; i < names.length; i++) {
@@ -229,15 +235,30 @@ function positionalData(t: string, layout: ReadLayout, parts: string[], offset: 
     else if (kind === "s?") {
       if (part !== "") data[name] = part;
     } else if (part === "" && kind === "n|null") data[name] = null;
-    else {
-      const value = Number(part);
-      // Only the text String(value) writes: one stored form per value, as with JSON. (An
-      // integer in canonical form, the usual case, passes the cheaper test.)
-      if (!Number.isFinite(value) || (!CANONICAL_INTEGER.test(part) && String(value) !== part)) {
-        throw new SyntaxError(`a ${t} entry's ${name} is not a number`);
-      }
-      data[name] = value;
-    }
+    else data[name] = numberField(t, name, part);
   }
   return data;
+}
+
+/** A FormIdCollected's data (layout C). */
+function collectedData(parts: string[], o: number) {
+  const expiresAt = parts[o] === "" ? null : numberField("C", "expiresAt", parts[o]);
+  const formId = parts[o + 1];
+  const kind = parts[o + 2];
+  const openId = parts[o + 3];
+  const templateId = parts[o + 4];
+  const uses = numberField("C", "uses", parts[o + 5]);
+  return templateId === ""
+    ? { expiresAt, formId, kind, openId, uses }
+    : { expiresAt, formId, kind, openId, templateId, uses };
+}
+
+/** A stored number: only the text String(value) writes, one form per value as with JSON. */
+function numberField(t: string, name: string, part: string): number {
+  const value = Number(part);
+  // An integer in canonical form, the usual case, passes the cheaper test.
+  if (!Number.isFinite(value) || (!CANONICAL_INTEGER.test(part) && String(value) !== part)) {
+    throw new SyntaxError(`a ${t} entry's ${name} is not a number`);
+  }
+  return value;
 }
