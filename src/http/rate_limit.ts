@@ -9,6 +9,7 @@
 import type { Context } from "hono";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
+import { upstashRequestOptions } from "../store/upstash_options.ts";
 import { Coalescer } from "../coalescer.ts";
 import { ApiError } from "./errors.ts";
 
@@ -52,6 +53,7 @@ export function redisLimiters(
     responseEncoding: false,
     // Commands issued in the same tick share one HTTP request.
     enableAutoPipelining: true,
+    ...upstashRequestOptions(),
   });
   // Each check is started by the batch, all in one synchronous loop, so they share a pipeline;
   // each keeps its own outcome.

@@ -27,6 +27,7 @@ import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { fromStoredHash, STORED_HASH_LENGTH as W } from "./stored_hash.ts";
+import { upstashRequestOptions } from "./upstash_options.ts";
 import type {
   CollectRequest,
   CollectResult,
@@ -90,6 +91,8 @@ export interface RedisStoreOptions {
   segmentEvents: number;
   /** Hashes per chain string (default {@link CHAIN_CHUNK}); only the first seal decides it. */
   chainChunk?: number;
+  /** Deadline of one request in ms (default `UPSTASH_TIMEOUT_MS`, 10 s). */
+  timeoutMs?: number;
 }
 
 /** Creates a Redis store with a client configured for the ledger (raw strings, no JSON parsing). */
@@ -101,6 +104,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     // The ledger writes only valid UTF-8, so base64 replies would only cost time on both ends.
     responseEncoding: false,
     enableTelemetry: false,
+    ...upstashRequestOptions(options.timeoutMs),
   });
   return new RedisStore(redis, options.prefix, options.segmentEvents, options.chainChunk);
 }
