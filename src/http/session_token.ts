@@ -10,6 +10,7 @@ import type { Clock } from "../ledger/clock.ts";
 import { bearerToken, roleOf, type RoleTokens } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 import { isOpenId } from "./input_rules.ts";
+import { VerifiedSessions } from "./session_cache.ts";
 
 /** Marks our session tokens apart from any other JWT signed with the same key. */
 const USE = "formid-session";
@@ -68,6 +69,15 @@ export async function sessionOpenId(
   secret: string,
   clock: Clock,
 ): Promise<string | null> {
+  return (await verifySession(token, secret, clock))?.openId ?? null;
+}
+
+/** A valid, live session token's openId and expiry (epoch seconds), or `null`. */
+async function verifySession(
+  token: string,
+  secret: string,
+  clock: Clock,
+): Promise<{ openId: string; exp: number } | null> {
   let payload: Record<string, unknown>;
   try {
     // Expiry is checked below against the service's clock, not hono's Date.now().
@@ -83,7 +93,7 @@ export async function sessionOpenId(
   const now = clock.now() / 1000;
   if (payload.use !== USE || !isOpenId(payload.sub)) return null;
   if (typeof payload.exp !== "number" || payload.exp <= now) return null;
-  return payload.sub;
+  return { openId: payload.sub, exp: payload.exp };
 }
 
 /** Variables `requireSession` puts on the context. */
@@ -102,6 +112,15 @@ export function requireSession(
   settings: SessionSettings,
   clock: Clock,
 ): MiddlewareHandler<{ Variables: SessionVariables }> {
+  // One cache per middleware (and so per secret): a user's next requests skip the signature.
+  const verified = new VerifiedSessions();
+  const checked = async (token: string, secret: string): Promise<string | null> => {
+    const known = verified.get(token, clock.now() / 1000);
+    if (known !== null) return known;
+    const session = await verifySession(token, secret, clock);
+    if (session) verified.set(token, session.openId, session.exp);
+    return session?.openId ?? null;
+  };
   return async (c, next) => {
     if (settings.sessionSecret === null) {
       throw new ApiError(503, "not_configured", "set SESSION_SECRET to use this endpoint");
@@ -110,9 +129,7 @@ export function requireSession(
     if (token !== null && roleOf(token, settings) !== null) {
       throw new ApiError(403, "forbidden", "this endpoint takes a session token, not a role token");
     }
-    const openId = token === null
-      ? null
-      : await sessionOpenId(token, settings.sessionSecret, clock);
+    const openId = token === null ? null : await checked(token, settings.sessionSecret);
     if (openId === null) {
       throw new ApiError(401, "unauthorized", "a valid session token is required", {
         "WWW-Authenticate": 'Bearer realm="formid-ledger", error="invalid_token"',
