@@ -22,7 +22,7 @@ import {
   type TakeResult,
   tallyField,
 } from "./batch.ts";
-import { encodeEntry, readEntry } from "./entry.ts";
+import { type EncodedEntry, encodeEntry, readEntry } from "./entry.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
@@ -198,20 +198,12 @@ export class RedisStore implements LedgerStore {
   }
 
   async release(openId: string, { credit, pushId }: ReleaseRequest, now: number): Promise<void> {
-    const { formId, kind, templateId, expiresAt } = credit;
-    const { t, d } = encodeEntry("FormIdReleased", {
-      openId,
-      formId,
-      pushId,
-      kind,
-      templateId,
-      expiresAt,
-    });
+    const { t, d } = releasedEntry(openId, pushId, credit);
     await this.#write("release", now, [
       openId,
-      formId,
+      credit.formId,
       creditValue({ ...credit, uses: 1 }),
-      String(expiresAt ?? NO_EXPIRY_SCORE),
+      String(credit.expiresAt ?? NO_EXPIRY_SCORE),
       t,
       d,
     ]);
@@ -272,14 +264,7 @@ export class RedisStore implements LedgerStore {
         o.state === "failed" && o.errcode !== undefined ? String(o.errcode) : "",
       );
       if (o.release && c) {
-        const { t, d } = encodeEntry("FormIdReleased", {
-          openId: o.openId,
-          formId: c.formId,
-          pushId: o.pushId,
-          kind: c.kind,
-          templateId: c.templateId,
-          expiresAt: c.expiresAt,
-        });
+        const { t, d } = releasedEntry(o.openId, o.pushId, c);
         args.push(
           c.formId,
           creditValue({ ...c, uses: 1 }),
@@ -343,13 +328,7 @@ export class RedisStore implements LedgerStore {
     // Plain XRANGEs and GETRANGEs, one per segment and chain string the page spans, sent
     // together (the client auto-pipelines): Redis spends far less time on them than on a
     // reshaping script.
-    const ranges: Promise<RawEntry[]>[] = [];
-    for (let from = after + 1; from <= last;) {
-      const segment = Math.floor((from - 1) / seg);
-      const to = Math.min(last, (segment + 1) * seg);
-      ranges.push(this.#range(segment, from, to));
-      from = to + 1;
-    }
+    const ranges = this.#segmentRanges(seg, after + 1, last);
     const chains: { from: number; hashes: Promise<string> }[] = [];
     for (let from = after + 1; from <= last;) {
       const to = Math.min(last, (Math.floor((from - 1) / chunk) + 1) * chunk);
@@ -396,6 +375,18 @@ export class RedisStore implements LedgerStore {
       offset,
       offset + (to - from + 1) * W - 1,
     ) as Promise<string>;
+  }
+
+  /** Stream entries `from..to`, one XRANGE per segment they span. */
+  #segmentRanges(seg: number, from: number, to: number): Promise<RawEntry[]>[] {
+    const ranges: Promise<RawEntry[]>[] = [];
+    while (from <= to) {
+      const segment = Math.floor((from - 1) / seg);
+      const end = Math.min(to, (segment + 1) * seg);
+      ranges.push(this.#range(segment, from, end));
+      from = end + 1;
+    }
+    return ranges;
   }
 
   /** Stream entries `from..to` of one segment, as Redis returns them. */
@@ -517,14 +508,7 @@ export class RedisStore implements LedgerStore {
     let requested = after;
     const request = () => {
       const last = Math.min(to, requested + FOLD_PAGE);
-      const ranges: Promise<RawEntry[]>[] = [];
-      for (let from = requested + 1; from <= last;) {
-        const segment = Math.floor((from - 1) / seg);
-        const end = Math.min(last, (segment + 1) * seg);
-        ranges.push(this.#range(segment, from, end));
-        from = end + 1;
-      }
-      const entries = Promise.all(ranges);
+      const entries = Promise.all(this.#segmentRanges(seg, requested + 1, last));
       entries.catch(() => {}); // surfaced when awaited
       pages.push({ last, entries });
       requested = last;
@@ -617,6 +601,12 @@ export class RedisStore implements LedgerStore {
     }
     await this.#redis.unlink(index);
   }
+}
+
+/** The stored FormIdReleased giving one use of `credit` back to `openId` after `pushId`. */
+function releasedEntry(openId: string, pushId: string, credit: Credit): EncodedEntry {
+  const { formId, kind, templateId, expiresAt } = credit;
+  return encodeEntry("FormIdReleased", { openId, formId, pushId, kind, templateId, expiresAt });
 }
 
 /** An event as the t and d arguments of a writing script. */
