@@ -100,15 +100,7 @@ export class Sealer {
         expected++;
       }
       if (hashes === "") throw new Error(`cannot seal: log entry ${sealed + 1} is missing`);
-      const now = Number(
-        await this.scripts.seal.exec([this.headKey], [
-          this.prefix,
-          String(sealed),
-          hashes,
-          prev,
-          String(this.chainChunk),
-        ]),
-      );
+      const now = await this.#store(sealed, hashes, prev);
       if (now === sealed + hashes.length / STORED_HASH_LENGTH) {
         this.known = { seq: now, hash: prev };
         if (now >= target) return this.known;
@@ -137,20 +129,21 @@ export class Sealer {
         prev = linkHash(prev, event.canonical);
         hashes += toStoredHash(prev);
       }
-      const now = Number(
-        await this.scripts.seal.exec([this.headKey], [
-          this.prefix,
-          String(sealed.seq),
-          hashes,
-          prev,
-          String(this.chainChunk),
-        ]),
-      );
+      const now = await this.#store(sealed.seq, hashes, prev);
       if (now === sealed.seq + events.length) {
         if (now > this.known.seq) this.known = { seq: now, hash: prev };
         return { seq: now, hash: prev };
       }
     }
     return this.seal();
+  }
+
+  /**
+   * Stores the stored-form `hashes` of the events after `from` (seal.lua's compare-and-swap);
+   * `last` is the last one in hex, for the head. Resolves with the sealed seq after the call.
+   */
+  async #store(from: number, hashes: string, last: string): Promise<number> {
+    const args = [this.prefix, String(from), hashes, last, String(this.chainChunk)];
+    return Number(await this.scripts.seal.exec([this.headKey], args));
   }
 }
