@@ -23,6 +23,7 @@ import {
   tallyField,
 } from "./batch.ts";
 import { type EncodedEntry, encodeEntry, readEntry } from "./entry.ts";
+import { IsoTimes } from "./iso_time.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
@@ -346,8 +347,7 @@ export class RedisStore implements LedgerStore {
         : "";
     };
     const events: StoredEvent[] = [];
-    let ms = "";
-    let at = "";
+    const times = new IsoTimes();
     // The previous entry's hash, so consecutive events decode each stored hash once.
     let lastSeq = after;
     let lastHash = first;
@@ -355,8 +355,7 @@ export class RedisStore implements LedgerStore {
       for (const [id, fields] of page) {
         const { type, a, data } = readEntry(fields) ?? MALFORMED;
         const seq = Number(id.slice(0, id.indexOf("-")));
-        // Events appended by one script share their time: convert each distinct one once.
-        if (a !== ms) [ms, at] = [a, new Date(Number(a)).toISOString()];
+        const at = times.format(Number(a));
         const prev = seq - 1 === lastSeq ? lastHash : hashOf(seq - 1);
         const hash = hashOf(seq);
         events.push({ id, seq, type, at, data, prev, hash } as StoredEvent);

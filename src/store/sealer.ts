@@ -16,6 +16,7 @@
  */
 import { canonicalEvent, GENESIS, linkHash } from "../audit/chain.ts";
 import { readEntry } from "./entry.ts";
+import { IsoTimes } from "./iso_time.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
 
 /** A loaded Lua script. */
@@ -86,6 +87,7 @@ export class Sealer {
       let prev = hash;
       let expected = sealed + 1;
       let hashes = "";
+      const times = new IsoTimes();
       for (let i = 4; i < reply.length; i += 2) {
         const id = String(reply[i]);
         if (id !== `${expected}-0`) {
@@ -94,7 +96,7 @@ export class Sealer {
         const entry = readEntry(reply[i + 1] as string[]);
         if (!entry) throw new Error(`cannot seal: log entry ${expected} is malformed`);
         const { type, data } = entry;
-        const at = new Date(Number(entry.a)).toISOString();
+        const at = times.format(Number(entry.a));
         prev = linkHash(prev, canonicalEvent({ seq: expected, type, at, data }));
         hashes += toStoredHash(prev);
         expected++;
