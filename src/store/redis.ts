@@ -23,7 +23,7 @@ import {
   tallyField,
 } from "./batch.ts";
 import { type EncodedEntry, encodeEntry, readEntry } from "./entry.ts";
-import { IsoTimes } from "./iso_time.ts";
+import { type ChainPieces, pageEvents, type RawEntry } from "./log_page.ts";
 import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
@@ -60,15 +60,6 @@ const USERS_PER_WRITE = 1_000;
 const FOLD_PAGE = 4_000;
 /** The event types that change a projection; a rebuild does not decode the others. */
 const FOLDED_TYPES = new Set(["FormIdCollected", "FormIdConsumed", "FormIdReleased"]);
-
-/** A stream entry as XRANGE returns it without deserialization: id and field/value pairs. */
-type RawEntry = [string, string[]];
-
-/**
- * What a log entry that is not one (fields other than `e`, no type or time) reads as: an event
- * of no known type, with no time and no data, which verification reports as malformed.
- */
-const MALFORMED = { type: "", a: "", data: null };
 
 /** One line about an error, without a stack. */
 function errorText(err: unknown): string {
@@ -322,48 +313,48 @@ export class RedisStore implements LedgerStore {
     if (limit <= 0) return [];
     // Only sealed events are read: they are the ones with a hash. Seal what is pending first.
     if (after + limit > this.#sealer.known.seq) await this.#sealer.seal();
-    const layout = await this.#logLayout();
     const last = Math.min(after + limit, this.#sealer.known.seq);
-    if (layout === null || last <= after) return [];
-    const { seg, chunk } = layout;
+    if (last <= after) return [];
     // Plain XRANGEs and GETRANGEs, one per segment and chain string the page spans, sent
     // together (the client auto-pipelines): Redis spends far less time on them than on a
     // reshaping script.
-    const ranges = this.#segmentRanges(seg, after + 1, last);
-    const chains: { from: number; hashes: Promise<string> }[] = [];
-    for (let from = after + 1; from <= last;) {
-      const to = Math.min(last, (Math.floor((from - 1) / chunk) + 1) * chunk);
-      chains.push({ from, hashes: this.#chainRange(chunk, from, to) });
-      from = to + 1;
-    }
-    const first = after > 0 ? fromStoredHash(await this.#chainRange(chunk, after, after)) : GENESIS;
-    const pages = await Promise.all(ranges);
-    const strings = await Promise.all(chains.map(async (c) => ({ ...c, hashes: await c.hashes })));
-    const hashOf = (seq: number): string => {
-      if (seq === after) return first;
-      const string = strings.findLast((c) => c.from <= seq);
-      return string
-        ? fromStoredHash(string.hashes.slice((seq - string.from) * W, (seq - string.from + 1) * W))
-        : "";
-    };
-    const events: StoredEvent[] = [];
-    const times = new IsoTimes();
-    // The previous entry's hash, so consecutive events decode each stored hash once.
-    let lastSeq = after;
-    let lastHash = first;
-    for (const page of pages) {
-      for (const [id, fields] of page) {
-        const { type, a, data } = readEntry(fields) ?? MALFORMED;
-        const seq = Number(id.slice(0, id.indexOf("-")));
-        const at = times.format(Number(a));
-        const prev = seq - 1 === lastSeq ? lastHash : hashOf(seq - 1);
-        const hash = hashOf(seq);
-        events.push({ id, seq, type, at, data, prev, hash } as StoredEvent);
-        lastSeq = seq;
-        lastHash = hash;
-      }
-    }
+    const [entries, chain] = await Promise.all([
+      this.readEntries(after, last),
+      this.readChain(after, last),
+    ]);
+    const { events, error } = pageEvents(entries, chain);
+    if (error) throw error;
     return events;
+  }
+
+  /**
+   * The stream entries of events `after+1 .. to` as stored, one list per segment (no hashes:
+   * see `readChain`). For readers that split reading and verifying, as the parallel audit does;
+   * `to` must be sealed (`head()` seals).
+   */
+  async readEntries(after: number, to: number): Promise<RawEntry[][]> {
+    const layout = await this.#logLayout();
+    if (layout === null || to <= after) return [];
+    return await Promise.all(this.#segmentRanges(layout.seg, after + 1, to));
+  }
+
+  /** The stored chain hashes of events `after .. to` (`after` for the first link's prev). */
+  async readChain(after: number, to: number): Promise<ChainPieces> {
+    const layout = await this.#logLayout();
+    const chain: ChainPieces = { after, first: GENESIS, pieces: [] };
+    if (layout === null || to <= after) return chain;
+    const { chunk } = layout;
+    const pieces: Promise<{ from: number; hashes: string }>[] = [];
+    for (let from = after + 1; from <= to;) {
+      const last = Math.min(to, (Math.floor((from - 1) / chunk) + 1) * chunk);
+      const start = from;
+      pieces.push(this.#chainRange(chunk, from, last).then((hashes) => ({ from: start, hashes })));
+      from = last + 1;
+    }
+    const first = after > 0 ? this.#chainRange(chunk, after, after) : null;
+    chain.pieces = await Promise.all(pieces);
+    if (first) chain.first = fromStoredHash(await first);
+    return chain;
   }
 
   /** The stored hashes of events `from..to` (one chain string), concatenated. */
