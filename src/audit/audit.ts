@@ -159,35 +159,63 @@ export async function auditChunks(
  * and a live store, also compares the rebuilt projection with the live one at `now`. Events
  * appended meanwhile are verified too, and the users they touch are left out of the comparison.
  */
-export async function auditStore(
+export function auditStore(
   store: Pick<LedgerStore, "readEvents" | "head" | "projectionPage">,
   options: AuditOptions & { now?: number; compare?: boolean } = {},
 ): Promise<AuditResult> {
   const run = new Run(options);
   const pages = (after: number, to: number) =>
     logPages(store, { after, to, pageSize: options.pageSize, inFlight: options.inFlight });
+  return auditLive(store, {
+    replay: run.replay,
+    consume: (after, to) => run.consume(pages(after, to), to),
+    canGoOn: () => Promise.resolve(!run.stopped && !run.verifier.broken),
+    outcome: (head) => Promise.resolve(run.outcome(head)),
+  }, options);
+}
+
+/** How an audit of a live store reads, verifies and folds its log (in one thread or two). */
+export interface LiveAudit {
+  /** The replay events are folded into, when one was asked for. */
+  replay: Replay | null;
+  /** Verifies (and folds) the events `after+1 .. to`. */
+  consume(after: number, to: number): Promise<void>;
+  /** Whether everything consumed so far verified, and the run was not stopped. */
+  canGoOn(): Promise<boolean>;
+  /** The verification outcome, the end compared with `head`. */
+  outcome(head: LogHead): Promise<VerifyOutcome>;
+}
+
+/**
+ * The steps of a live store's audit, whoever does the reading: the log up to the head, then
+ * the live projection compared (from genesis only), then what was appended meanwhile.
+ */
+export async function auditLive(
+  store: Pick<LedgerStore, "head" | "projectionPage">,
+  audit: LiveAudit,
+  options: AuditOptions & { now?: number; compare?: boolean },
+): Promise<AuditResult> {
+  const { replay } = audit;
   let head = await store.head();
   const start = options.from?.seq ?? 0;
-  await run.consume(pages(start, head.seq), head.seq);
+  await audit.consume(start, head.seq);
   const now = options.now ?? Date.now();
   let comparison: ProjectionComparison | undefined;
-  const canCompare = run.replay && options.compare !== false && start === 0 && !run.stopped &&
-    !run.verifier.broken;
-  if (canCompare) {
-    const check = new ProjectionCheck(run.replay!, now);
+  if (replay && options.compare !== false && start === 0 && await audit.canGoOn()) {
+    const check = new ProjectionCheck(replay, now);
     await check.scan(store);
     const later = await store.head();
     const touched = new Set<string>();
     if (later.seq > head.seq) {
-      run.replay!.touched = touched;
-      await run.consume(pages(head.seq, later.seq), later.seq);
+      replay.touched = touched;
+      await audit.consume(head.seq, later.seq);
       head = later;
     }
     comparison = check.finish(touched);
   }
   return {
-    verify: run.outcome(head),
-    ...(run.replay ? { report: run.replay.report(now) } : {}),
+    verify: await audit.outcome(head),
+    ...(replay ? { report: replay.report(now) } : {}),
     ...(comparison ? { comparison } : {}),
   };
 }
