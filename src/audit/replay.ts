@@ -50,6 +50,7 @@ export interface ReplayOptions {
 }
 
 const KINDS: CreditKind[] = ["form", "prepay", "subscribe"];
+const isKind = (kind: unknown): kind is CreditKind => KINDS.includes(kind as CreditKind);
 const HOUR = 3_600_000;
 const SAMPLES = 10;
 
@@ -90,6 +91,8 @@ export class Replay {
     switch (event.type) {
       case "FormIdCollected": {
         const { openId, formId, kind, uses, expiresAt } = event.data;
+        // A credit of no known kind (a forged or mangled entry) is counted, never held.
+        if (!isKind(kind)) return this.#anomaly(event, `unknown credit kind ${String(kind)}`);
         const held = this.state.get(openId)?.get(formId);
         if (held) {
           if (held.expiresAt !== null && held.expiresAt <= Date.parse(event.at)) {
@@ -99,11 +102,8 @@ export class Replay {
             this.#anomaly(event, `collected ${formId} for ${openId} while it was still held`);
           }
         }
-        const totals = this.#totals[kind];
-        if (totals) {
-          totals.collected.credits++;
-          totals.collected.uses += uses;
-        } else this.#anomaly(event, `unknown credit kind ${String(kind)}`);
+        this.#totals[kind].collected.credits++;
+        this.#totals[kind].collected.uses += uses;
         if (expiresAt !== null) this.#schedule(openId, formId, expiresAt);
         break;
       }
@@ -117,7 +117,8 @@ export class Replay {
       }
       case "FormIdReleased": {
         const { openId, formId, kind, expiresAt } = event.data;
-        if (this.#totals[kind]) this.#totals[kind].released++;
+        if (!isKind(kind)) return this.#anomaly(event, `unknown credit kind ${String(kind)}`);
+        this.#totals[kind].released++;
         if (!this.state.get(openId)?.has(formId) && expiresAt !== null) {
           this.#schedule(openId, formId, expiresAt);
         }

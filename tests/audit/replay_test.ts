@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { auditStore } from "../../src/audit/audit.ts";
+import { Replay } from "../../src/audit/replay.ts";
 import type { CreditInput } from "../../src/ledger/credits.ts";
-import type { LedgerEvent } from "../../src/ledger/events.ts";
+import type { LedgerEvent, StoredEvent } from "../../src/ledger/events.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import type { LedgerStore } from "../../src/store/store.ts";
 import { DAY, HOUR, T0, tamperRig } from "./fixture.ts";
@@ -206,4 +207,28 @@ Deno.test("events appended during a comparison leave their users out, not mismat
   } finally {
     await rig.close();
   }
+});
+
+Deno.test("a collected or released credit of no known kind is an anomaly, not a held credit", () => {
+  const replay = new Replay();
+  const event = (seq: number, type: string, data: Record<string, unknown>) =>
+    ({
+      seq,
+      id: `${seq}-0`,
+      type,
+      at: new Date(T0).toISOString(),
+      data,
+      prev: "",
+      hash: "",
+    }) as unknown as StoredEvent;
+  const credit = { openId: "o1", formId: "f1", uses: 1, expiresAt: later };
+  replay.apply(event(1, "FormIdCollected", { ...credit, kind: "constructor" }));
+  replay.apply(event(2, "FormIdReleased", { ...credit, kind: "toString" }));
+  replay.apply(event(3, "FormIdCollected", { openId: "x" }));
+  const report = replay.report(T0);
+  assert.equal(report.anomalies.count, 3);
+  assert.match(report.anomalies.samples[0], /seq 1: unknown credit kind constructor/);
+  assert.equal(report.users, 0);
+  assert.equal(replay.state.size, 0);
+  assert.deepEqual(report.events.byType, { FormIdCollected: 2, FormIdReleased: 1 });
 });
