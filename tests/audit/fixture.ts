@@ -16,7 +16,11 @@ import {
   STORED_HASH_LENGTH as W,
   toStoredHash,
 } from "../../src/store/stored_hash.ts";
-import { createRedisStore, type RedisStore } from "../../src/store/redis.ts";
+import {
+  createRedisStore,
+  type RedisStore,
+  type RedisStoreOptions,
+} from "../../src/store/redis.ts";
 import type { LedgerStore } from "../../src/store/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 
@@ -45,6 +49,8 @@ export async function writeRounds(store: LedgerStore, users: number): Promise<vo
 /** A Redis store under a fresh prefix, and a raw connection to the same Redis. */
 export interface TamperRig {
   store: RedisStore;
+  /** How `store` was opened (for readers that open their own, as the parallel audit does). */
+  connection: RedisStoreOptions;
   prefix: string;
   /** Events per segment. */
   segmentEvents: number;
@@ -58,15 +64,12 @@ export function tamperRig(segmentEvents: number): TamperRig {
   if (!url) throw new Error("TEST_REDIS_URL is not set: run the tests with `deno task test`");
   const prefix = uniquePrefix("audit");
   // One chain string per segment, so tests can name "segment n's hashes".
-  const store = createRedisStore({
-    ...upstashFromEnv(),
-    prefix,
-    segmentEvents,
-    chainChunk: segmentEvents,
-  });
+  const connection = { ...upstashFromEnv(), prefix, segmentEvents, chainChunk: segmentEvents };
+  const store = createRedisStore(connection);
   const raw = new IORedis(url);
   return {
     store,
+    connection,
     prefix,
     segmentEvents,
     raw,

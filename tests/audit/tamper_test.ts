@@ -6,7 +6,8 @@
  * `<prefix>:log:0..2`, their hashes in the chain strings `<prefix>:chain:0..2`, all sealed.
  */
 import assert from "node:assert/strict";
-import { auditStore } from "../../src/audit/audit.ts";
+import { type AuditResult, auditStore } from "../../src/audit/audit.ts";
+import { auditRedisInParallel } from "../../src/audit/parallel.ts";
 import type { BreakKind, Checkpoint } from "../../src/audit/verify.ts";
 import {
   chainHash,
@@ -21,6 +22,7 @@ import {
   rewriteSegment,
   segmentKey,
   setChainHash,
+  T0,
   type TamperRig,
   tamperRig,
   writeRounds,
@@ -44,9 +46,20 @@ async function withLog(fn: (rig: TamperRig) => Promise<void>): Promise<void> {
   }
 }
 
-/** Verifies with small pages (so pages and segments both have boundaries in play). */
+/**
+ * Verifies with small pages (so pages and segments both have boundaries in play), on one thread
+ * and on two (`auditRedisInParallel`), which must find exactly the same, replay included.
+ */
 async function verify(rig: TamperRig, checkpoints: Checkpoint[] = [], from?: Checkpoint) {
-  return (await auditStore(rig.store, { checkpoints, from, pageSize: 4, inFlight: 3 })).verify;
+  const options = { checkpoints, from, pageSize: 4, inFlight: 3, replay: !from, now: T0 };
+  const one = await auditStore(rig.store, options);
+  const two = await auditRedisInParallel(rig.connection, options);
+  assert.deepEqual(withoutTimes(two), withoutTimes(one), "one thread and two disagree");
+  return one.verify;
+}
+
+function withoutTimes(result: AuditResult) {
+  return { ...result, verify: { ...result.verify, elapsedMs: 0 } };
 }
 
 async function assertBreak(

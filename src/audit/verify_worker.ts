@@ -1,0 +1,101 @@
+/**
+ * The verifying half of a parallel audit (`parallel.ts`), run as a Worker: it receives the
+ * log's pages as the main thread read them, reads their chain hashes with its own client, and
+ * checks every link with the same `ChainVerifier` a one-thread audit uses.
+ *
+ * @module
+ */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+import type { LogHead } from "../ledger/events.ts";
+import { type ChainPieces, pageEvents, type RawEntry } from "../store/log_page.ts";
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../store/redis.ts";
+import { type ChainBreak, ChainVerifier, type Checkpoint, type VerifyOptions } from "./verify.ts";
+
+/** Messages to the worker, in this order: init, pages, finish. */
+export type ToVerifier =
+  | { init: { store: RedisStoreOptions; verify: VerifyOptions } }
+  | {
+    /**
+     * Events `after+1 .. to`: when they are exactly `<seq>-0` entries with one field `e`, only
+     * the values (half the bytes to copy); otherwise the entries as read.
+     */
+    page: { after: number; to: number; values?: string[]; entries?: RawEntry[][] };
+  }
+  | { finish: { head: LogHead | null } };
+
+/** What the verifier holds at the end of a run. */
+export interface VerifierState {
+  break: ChainBreak | null;
+  from: Checkpoint;
+  last: Checkpoint;
+  verified: number;
+  uncheckedCheckpoints: number[];
+}
+
+/** Messages from the worker: one `checked` per page, then the `state` after finish. */
+export type FromVerifier =
+  | { checked: { through: number; broken: boolean } }
+  | { state: VerifierState }
+  | { failed: string };
+
+let store: RedisStore | null = null;
+let verifier: ChainVerifier | null = null;
+/** Pages are verified one after another; their chain hashes are read as soon as they arrive. */
+let queue: Promise<void> = Promise.resolve();
+
+const post = (message: FromVerifier) => self.postMessage(message);
+
+self.onmessage = ({ data }: MessageEvent<ToVerifier>) => {
+  if ("init" in data) {
+    store = createRedisStore(data.init.store);
+    verifier = new ChainVerifier(data.init.verify);
+    return;
+  }
+  if ("page" in data) {
+    const { page } = data;
+    const chain = store!.readChain(page.after, page.to);
+    chain.catch(() => {}); // surfaced in order, by the queue
+    queue = queue.then(() => verifyPage(page, chain)).catch(fail);
+    return;
+  }
+  const { head } = data.finish;
+  queue = queue.then(() => {
+    const v = verifier!;
+    const broken = v.finish(head ?? undefined);
+    post({
+      state: {
+        break: broken,
+        from: v.from,
+        last: v.last,
+        verified: v.verified,
+        uncheckedCheckpoints: v.uncheckedCheckpoints(),
+      },
+    });
+  }).catch(fail);
+};
+
+function fail(err: unknown) {
+  post({ failed: err instanceof Error ? err.message : String(err) });
+}
+
+async function verifyPage(
+  page: { after: number; to: number; values?: string[]; entries?: RawEntry[][] },
+  chain: Promise<ChainPieces>,
+) {
+  const v = verifier!;
+  const entries = page.entries ??
+    [page.values!.map((value, i): RawEntry => [`${page.after + 1 + i}-0`, ["e", value]])];
+  const { events, error } = pageEvents(entries, await chain);
+  for (const event of events) v.check(event);
+  if (error) {
+    // As a one-thread audit reports an entry it cannot read (audit.ts).
+    const after = page.after + events.length;
+    v.fail({
+      seq: after + 1,
+      kind: "malformed",
+      message: `the entry after seq ${after} cannot be read: ${error.message}`,
+    });
+  }
+  post({ checked: { through: page.to, broken: v.broken !== null } });
+}
