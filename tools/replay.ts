@@ -9,6 +9,7 @@
  * ```
  * deno task replay [--file export.ndjson|-] [--checkpoint <seq:hash>]... [--from <seq:hash>]
  *                  [--at <ISO time|epoch ms>] [--no-compare] [--json] [--page <n>]
+ *                  [--one-thread]
  * ```
  *
  * @module
@@ -21,10 +22,11 @@ import {
   auditStore,
 } from "../src/audit/audit.ts";
 import { auditPassed, formatAudit } from "../src/audit/format.ts";
+import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { readNdjson } from "../src/audit/ndjson.ts";
 import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/verify.ts";
 import { ConfigError, loadConfig } from "../src/config.ts";
-import { openStore } from "../src/store/open.ts";
+import { openStore, redisStoreOptions } from "../src/store/open.ts";
 
 const USAGE = `usage: deno task replay [options]
   --file <path|->          audit an NDJSON export (GET /v1/events, Accept: application/x-ndjson)
@@ -39,6 +41,8 @@ const USAGE = `usage: deno task replay [options]
   --no-compare             do not compare with the live projection
   --json                   print the result as JSON
   --page <n>               events per store read (default 2000)
+  --one-thread             read, verify and fold on one thread, as GET /v1/audit/verify does
+                           (by default a worker verifies the chain while this thread folds)
 Store: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, LEDGER_PREFIX (as the service).
 Exit code: 0 verified and consistent; 1 a break, mismatch or anomaly; 2 usage or setup error.`;
 
@@ -72,6 +76,7 @@ export async function main(args: string[]): Promise<number> {
         "no-compare": { type: "boolean" },
         json: { type: "boolean" },
         page: { type: "string" },
+        "one-thread": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -117,12 +122,15 @@ export async function main(args: string[]): Promise<number> {
             "(and LEDGER_PREFIX), or audit an export with --file",
         );
       }
-      const store = openStore(config);
-      try {
-        result = await auditStore(store, { ...common, compare: !options["no-compare"] });
-      } finally {
-        await store.close();
-      }
+      const storeOptions = { ...common, compare: !options["no-compare"] };
+      if (options["one-thread"]) {
+        const store = openStore(config);
+        try {
+          result = await auditStore(store, storeOptions);
+        } finally {
+          await store.close();
+        }
+      } else result = await auditRedisInParallel(redisStoreOptions(config)!, storeOptions);
     }
   } catch (err) {
     clearProgress();

@@ -6,14 +6,16 @@
  */
 import type { Config } from "../config.ts";
 import { MemoryStore } from "./memory.ts";
-import { createRedisStore, type RedisStore } from "./redis.ts";
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from "./redis.ts";
 
 /** The configured store. */
 export function openStore(config: Config): MemoryStore | RedisStore {
-  if (config.redis === null) return new MemoryStore();
-  return createRedisStore({
-    ...config.redis,
-    prefix: config.prefix,
-    segmentEvents: config.segmentEvents,
-  });
+  const redis = redisStoreOptions(config);
+  return redis === null ? new MemoryStore() : createRedisStore(redis);
+}
+
+/** How to open the configured Redis store (`null` when none is configured). */
+export function redisStoreOptions(config: Config): RedisStoreOptions | null {
+  if (config.redis === null) return null;
+  return { ...config.redis, prefix: config.prefix, segmentEvents: config.segmentEvents };
 }

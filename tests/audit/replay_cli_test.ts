@@ -52,6 +52,14 @@ Deno.test("replay CLI: a sound log exits 0 with the report", async () => {
     assert.deepEqual(result.report.credits.form.outstanding, { credits: 10, uses: 10 });
     assert.equal(result.report.credits.form.consumed, 10);
     assert.deepEqual(result.verify.through.hash, head.hash);
+    // By default a worker verifies while the main thread folds; --one-thread gives the same.
+    const one = await replay(["--at", AT, "--json", "--one-thread"], storeEnv(rig));
+    assert.equal(one.code, 0);
+    const untimed = (r: { verify: { elapsedMs: number } }) => ({
+      ...r,
+      verify: { ...r.verify, elapsedMs: 0 },
+    });
+    assert.deepEqual(untimed(JSON.parse(one.stdout)), untimed(result));
   } finally {
     await rig.close();
   }
