@@ -148,8 +148,11 @@ export class ChainVerifier {
     return { seq: this.#expected - 1, hash: this.#prev, at: this.#lastAt };
   }
 
-  /** Checks the next event; `false` once the chain is broken. */
-  check(event: StoredEvent): boolean {
+  /**
+   * Checks the next event; `false` once the chain is broken. `canonical`, when the caller has
+   * it already, is `canonicalEvent(event)` (then the event's type and data are not read).
+   */
+  check(event: StoredEvent, canonical?: string): boolean {
     if (this.#break) return false;
     const seq = this.#expected;
     if (
@@ -204,7 +207,7 @@ export class ChainVerifier {
         found: String(event.prev),
       });
     }
-    const hash = linkHash(this.#prev, canonicalEvent(event));
+    const hash = linkHash(this.#prev, canonical ?? canonicalEvent(event));
     if (hash !== event.hash && !isChainHash(event.hash)) {
       // Classified only on a mismatch: a format test per event costs more than the hash compare.
       return this.#fail({

@@ -1,28 +1,33 @@
 /**
- * The verifying half of a parallel audit (`parallel.ts`), run as a Worker: it receives the
- * log's pages as the main thread read them, reads their chain hashes with its own client, and
- * checks every link with the same `ChainVerifier` a one-thread audit uses.
+ * The verifying half of a parallel audit (`parallel.ts`), run as a Worker: it receives each
+ * page as the main thread read it (usually as the events' canonical texts), reads the page's
+ * chain hashes with its own client, and checks every link with the same `ChainVerifier` a
+ * one-thread audit uses.
  *
  * @module
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import type { LogHead } from "../ledger/events.ts";
-import { type ChainPieces, pageEvents, type RawEntry } from "../store/log_page.ts";
+import type { StoredEvent } from "../ledger/events.ts";
+import { chainLookup, type ChainPieces, pageEvents, type RawEntry } from "../store/log_page.ts";
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../store/redis.ts";
 import { type ChainBreak, ChainVerifier, type Checkpoint, type VerifyOptions } from "./verify.ts";
 
 /** Messages to the worker, in this order: init, pages, finish. */
 export type ToVerifier =
   | { init: { store: RedisStoreOptions; verify: VerifyOptions } }
-  | {
-    /**
-     * Events `after+1 .. to`: when they are exactly `<seq>-0` entries with one field `e`, only
-     * the values (half the bytes to copy); otherwise the entries as read.
-     */
-    page: { after: number; to: number; values?: string[]; entries?: RawEntry[][] };
-  }
+  | { page: VerifierPage }
   | { finish: { head: LogHead | null } };
+
+/**
+ * Events `after+1 .. to`. When they are exactly the entries `<seq>-0` .. and all decode (the
+ * usual case), their canonical texts and times: the main thread decoded them for its fold, so
+ * the worker need not decode them again. Otherwise the entries as read.
+ */
+export type VerifierPage =
+  & { after: number; to: number }
+  & ({ canonical: string[]; at: string[] } | { entries: RawEntry[][] });
 
 /** What the verifier holds at the end of a run. */
 export interface VerifierState {
@@ -79,23 +84,31 @@ function fail(err: unknown) {
   post({ failed: err instanceof Error ? err.message : String(err) });
 }
 
-async function verifyPage(
-  page: { after: number; to: number; values?: string[]; entries?: RawEntry[][] },
-  chain: Promise<ChainPieces>,
-) {
+async function verifyPage(page: VerifierPage, chain: Promise<ChainPieces>) {
   const v = verifier!;
-  const entries = page.entries ??
-    [page.values!.map((value, i): RawEntry => [`${page.after + 1 + i}-0`, ["e", value]])];
-  const { events, error } = pageEvents(entries, await chain);
-  for (const event of events) v.check(event);
-  if (error) {
-    // As a one-thread audit reports an entry it cannot read (audit.ts).
-    const after = page.after + events.length;
-    v.fail({
-      seq: after + 1,
-      kind: "malformed",
-      message: `the entry after seq ${after} cannot be read: ${error.message}`,
-    });
+  if ("entries" in page) {
+    const { events, error } = pageEvents(page.entries, await chain);
+    for (const event of events) v.check(event);
+    if (error) {
+      // As a one-thread audit reports an entry it cannot read (audit.ts).
+      const after = page.after + events.length;
+      v.fail({
+        seq: after + 1,
+        kind: "malformed",
+        message: `the entry after seq ${after} cannot be read: ${error.message}`,
+      });
+    }
+  } else {
+    const hashOf = chainLookup(await chain);
+    let prev = hashOf(page.after);
+    for (let i = 0; i < page.canonical.length; i++) {
+      const seq = page.after + 1 + i;
+      const hash = hashOf(seq);
+      // Type and data are in the canonical text, which is all the check hashes.
+      const event = { id: `${seq}-0`, seq, type: "", at: page.at[i], data: null, prev, hash };
+      v.check(event as unknown as StoredEvent, page.canonical[i]);
+      prev = hash;
+    }
   }
   post({ checked: { through: page.to, broken: v.broken !== null } });
 }

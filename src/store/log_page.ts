@@ -77,8 +77,16 @@ export function pageEvents(entries: RawEntry[][], chain: ChainPieces | null): Pa
   return { events, error: null };
 }
 
-/** The hex hash of any seq the pieces cover (`""` for one they do not). */
-function chainLookup({ after, first, pieces }: ChainPieces): (seq: number) => string {
+/**
+ * The hex hash of any seq the pieces cover (`""` for one they do not).
+ *
+ * @example
+ * ```ts
+ * const hashOf = chainLookup(await store.readChain(0, 100));
+ * hashOf(0); // GENESIS
+ * ```
+ */
+export function chainLookup({ after, first, pieces }: ChainPieces): (seq: number) => string {
   return (seq) => {
     if (seq === after) return first;
     const piece = pieces.findLast((c) => c.from <= seq);
