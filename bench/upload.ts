@@ -3,7 +3,8 @@
  * connections, through the full path (session JWT, rate limits per openId and IP, strict JSON,
  * one atomic ledger call) on the Redis store: @upstash/redis -> Upstash REST bridge (own
  * process) -> redis-server. Printed beside a bare Hono JSON endpoint measured in the same run
- * with the same load, and the ratio.
+ * with the same load, and the ratio; and beside the prescribed checks alone (session token and
+ * the two `@upstash/ratelimit` checks, no ledger), a ceiling for the full path here.
  *
  *   deno run -A bench/upload.ts [--seconds 10] [--connections 64]
  *
@@ -18,7 +19,8 @@ import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { systemClock } from "../src/ledger/clock.ts";
-import { issueSession } from "../src/http/session_token.ts";
+import { clientIp, enforceLimits, redisLimiters } from "../src/http/rate_limit.ts";
+import { issueSession, requireSession, type SessionVariables } from "../src/http/session_token.ts";
 import { createRedisStore } from "../src/store/redis.ts";
 import { type BenchRig, fmt, startBenchRig } from "./rig.ts";
 
@@ -219,6 +221,22 @@ try {
     const body = await c.req.json();
     return c.json({ accepted: body.formIds.length, duplicates: 0, rejected: [] });
   });
+  // The part of the path the issue prescribes, without the ledger: the session check and the
+  // two @upstash/ratelimit checks (per openId, per IP) through the same bridge. The full path
+  // cannot be faster than this on the same machine.
+  const limiters = redisLimiters(config.redis!);
+  const { windowSeconds, perUser, perIp } = config.rateLimit;
+  const userLimit = limiters({ prefix: "bench:floor:user", tokens: perUser, windowSeconds });
+  const ipLimit = limiters({ prefix: "bench:floor:ip", tokens: perIp, windowSeconds });
+  const floor = new Hono<{ Variables: SessionVariables }>().post(
+    "/floor",
+    requireSession(config, systemClock),
+    async (c) => {
+      const body = await c.req.json();
+      await enforceLimits([[userLimit, c.get("openId")], [ipLimit, clientIp(c, null)]]);
+      return c.json({ accepted: body.formIds.length, duplicates: 0, rejected: [] });
+    },
+  );
   const serve = (
     fetch: (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>,
   ) => {
@@ -228,6 +246,7 @@ try {
   };
   const appUrl = serve(app.fetch);
   const bareUrl = serve(bare.fetch);
+  const floorUrl = serve(floor.fetch);
 
   const tokens: string[] = [];
   for (let u = 0; u < USERS; u++) {
@@ -251,6 +270,7 @@ try {
   const bareBefore = process.cpuUsage();
   const base = await load(`${bareUrl}/bare`);
   const bareCpu = process.cpuUsage(bareBefore);
+  const limitsOnly = await load(`${floorUrl}/floor`);
 
   // The ceiling under the HTTP path: the same 5-credit ledger calls, 64 at a time, no HTTP.
   const { ledger } = createApp({ config, store, clock: systemClock });
@@ -281,6 +301,11 @@ try {
   console.log(`bare Hono JSON endpoint : ${fmt(base.perSecond)} req/s${lat(base)}`);
   console.log(`POST /v1/formids (redis): ${fmt(full.perSecond)} uploads/s${lat(full)}`);
   console.log(`ratio full / bare       : ${(full.perSecond / base.perSecond * 100).toFixed(1)} %`);
+  console.log(
+    `session + 2 rate limits: ${fmt(limitsOnly.perSecond)} req/s${
+      lat(limitsOnly)
+    }  (the prescribed checks alone, no ledger: a ceiling for the full path)`,
+  );
   console.log(`ledger.collect alone   : ${fmt(ceiling)} calls/s (5 credits each, no HTTP)`);
   console.log(
     `events appended: ${fmt(appended)} (${fmt(okUploads)} uploads x ${PER_UPLOAD}), ` +
