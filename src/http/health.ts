@@ -1,5 +1,6 @@
 /**
- * `GET /healthz`: which store backs the ledger and whether it answers.
+ * `GET /healthz`: which store backs the ledger, whether it answers, and how many events wait to
+ * be sealed into the hash chain (a number that keeps growing means sealing is stuck).
  *
  * @module
  */
@@ -10,8 +11,9 @@ import type { LedgerStore } from "../store/store.ts";
 export function healthRoutes(store: LedgerStore): Hono {
   return new Hono().get("/healthz", async (c) => {
     const ok = await store.ping().catch(() => false);
+    const unsealed = ok ? await store.unsealed().catch(() => null) : null;
     return c.json(
-      { status: ok ? "ok" : "unavailable", store: store.kind, storeAnswers: ok },
+      { status: ok ? "ok" : "unavailable", store: store.kind, storeAnswers: ok, unsealed },
       ok ? 200 : 503,
     );
   });

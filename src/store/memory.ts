@@ -244,6 +244,11 @@ export class MemoryStore implements LedgerStore {
     return Promise.resolve({ events: this.#log.length, users: fresh.size });
   }
 
+  /** Always 0: this store chains each event as it appends it. */
+  unsealed(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   ping(): Promise<boolean> {
     return Promise.resolve(true);
   }

@@ -419,6 +419,14 @@ export class RedisStore implements LedgerStore {
     return { ...sealed, at: at ? new Date(Number(at)).toISOString() : null };
   }
 
+  async unsealed(): Promise<number> {
+    const [seq, sealed] = await this.#redis.hmget(this.#keys.head, "seq", "sealed") as unknown as (
+      | string
+      | null
+    )[];
+    return Math.max(0, Number(seq ?? 0) - Number(sealed ?? 0));
+  }
+
   async rebuild(now: number): Promise<RebuildResult> {
     const version = String(await this.#redis.incr(this.#keys.projectionCounter));
     const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";

@@ -109,6 +109,12 @@ export interface LedgerStore {
   readEvents(after: number, limit: number): Promise<StoredEvent[]>;
   /** The last event's seq and hash (`seq` 0 on an empty log). */
   head(): Promise<LogHead>;
+  /**
+   * Events appended but not yet in the hash chain, without sealing them. Each write seals its
+   * events right after, so this stays near 0; a count that keeps growing means sealing is stuck
+   * (an unsealed entry was changed or removed) and the newest events are not tamper-evident.
+   */
+  unsealed(): Promise<number>;
   /** Replays the whole log into a fresh projection and swaps it in. */
   rebuild(now: number): Promise<RebuildResult>;
   /** Whether the backing store answers. */

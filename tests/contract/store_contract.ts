@@ -56,6 +56,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.equal((await store.head()).seq, 3);
     const other = await store.collect("bob", [form("f1")], T0);
     assert.deepEqual(other.accepted, ["f1"], "dedupe is per user");
+    assert.equal(await store.unsealed(), 0, "a write is chained before it answers");
     await store.close();
   });
 
