@@ -14,6 +14,8 @@ export function ledgerKeys(prefix: string) {
     projection: `${prefix}:proj`,
     /** STRING counter handing out projection versions to rebuilds. */
     projectionCounter: `${prefix}:projseq`,
+    /** STRING: the token of the rebuild running now; it expires if its process dies. */
+    rebuildLock: `${prefix}:rebuild`,
     /** STREAM: segment `n` of the log, events `n*seg+1 .. (n+1)*seg`. */
     segment: (n: number) => `${prefix}:log:${n}`,
     /**

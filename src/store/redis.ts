@@ -29,15 +29,16 @@ import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { fromStoredHash, STORED_HASH_LENGTH as W } from "./stored_hash.ts";
 import { upstashRequestOptions } from "./upstash_options.ts";
-import type {
-  CollectRequest,
-  CollectResult,
-  ConsumeRequest,
-  LedgerStore,
-  ProjectionPage,
-  RebuildResult,
-  ReleaseRequest,
-  UserPage,
+import {
+  type CollectRequest,
+  type CollectResult,
+  type ConsumeRequest,
+  type LedgerStore,
+  type ProjectionPage,
+  type RebuildResult,
+  RebuildRunningError,
+  type ReleaseRequest,
+  type UserPage,
 } from "./store.ts";
 
 /** Users index score of a credit that never expires (9999-12-31), as in lib.lua. */
@@ -56,6 +57,8 @@ const WRITES_IN_FLIGHT = 8;
 const DROP_PAGE = 5_000;
 /** Users per pipeline while writing a rebuilt projection. */
 const USERS_PER_WRITE = 1_000;
+/** How long a rebuild's lock lasts if its process dies without releasing it (30 min). */
+const REBUILD_LOCK_MS = 30 * 60_000;
 /** Events per page while folding the log. */
 const FOLD_PAGE = 4_000;
 /** The event types that change a projection; a rebuild does not decode the others. */
@@ -428,26 +431,44 @@ export class RedisStore implements LedgerStore {
   }
 
   async rebuild(now: number): Promise<RebuildResult> {
+    // One rebuild at a time: two would each drop the projection they started from, and the
+    // loser's version would be left behind.
+    const token = crypto.randomUUID();
+    const lock = this.#keys.rebuildLock;
+    const locked = await this.#redis.set(lock, token, { nx: true, px: REBUILD_LOCK_MS });
+    if (locked !== "OK") throw new RebuildRunningError();
     const version = String(await this.#redis.incr(this.#keys.projectionCounter));
-    const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
-    const state: ProjectionState = new Map();
-    let covered = await this.#fold(state, 0, (await this.head()).seq);
-    await this.#writeUsers(version, state, state.keys(), now, true);
-    for (;;) {
-      const moved = Number(
-        await this.#scripts.swap.exec(
-          [this.#keys.head, this.#keys.projection],
-          [String(covered), version],
-        ),
-      );
-      if (moved === 0) break;
-      // The log grew while we rebuilt: fold the rest and rewrite the users it touched.
-      const touched = new Set<string>();
-      covered = await this.#fold(state, covered, moved, touched);
-      await this.#writeUsers(version, state, touched, now, false);
+    let live = false;
+    try {
+      const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
+      const state: ProjectionState = new Map();
+      let covered = await this.#fold(state, 0, (await this.head()).seq);
+      await this.#writeUsers(version, state, state.keys(), now, true);
+      for (;;) {
+        const moved = Number(
+          await this.#scripts.swap.exec(
+            [this.#keys.head, this.#keys.projection],
+            [String(covered), version],
+          ),
+        );
+        if (moved === 0) break;
+        // The log grew while we rebuilt: fold the rest and rewrite the users it touched.
+        const touched = new Set<string>();
+        covered = await this.#fold(state, covered, moved, touched);
+        await this.#writeUsers(version, state, touched, now, false);
+      }
+      live = true;
+      await this.#dropProjection(old);
+      return { events: covered, users: state.size };
+    } finally {
+      // A rebuild that failed before its swap leaves no half-written version behind (unless the
+      // swap went through and only its answer was lost: then the version is live, and stays).
+      if (!live) {
+        const current = await this.#redis.get<string>(this.#keys.projection).catch(() => version);
+        if (current !== version) await this.#dropProjection(version).catch(() => {});
+      }
+      await this.#scripts.unlock.exec([lock], [token]).catch(() => {});
     }
-    await this.#dropProjection(old);
-    return { events: covered, users: state.size };
   }
 
   async ping(): Promise<boolean> {

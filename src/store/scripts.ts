@@ -26,4 +26,5 @@ export const SCRIPTS = {
   view: source("view"),
   users: source("users"),
   projection: source("projection"),
+  unlock: source("unlock"),
 };

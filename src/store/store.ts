@@ -58,6 +58,14 @@ export interface RebuildResult {
   users: number;
 }
 
+/** A rebuild was asked for while another one (in any process) is running. */
+export class RebuildRunningError extends Error {
+  constructor() {
+    super("a rebuild of this ledger's projection is already running; try again when it ends");
+    this.name = "RebuildRunningError";
+  }
+}
+
 /** The ledger store: an append-only event log and the per-user projection folded from it. */
 export interface LedgerStore {
   /** "memory" or "redis", for health reports. */
@@ -115,7 +123,10 @@ export interface LedgerStore {
    * (an unsealed entry was changed or removed) and the newest events are not tamper-evident.
    */
   unsealed(): Promise<number>;
-  /** Replays the whole log into a fresh projection and swaps it in. */
+  /**
+   * Replays the whole log into a fresh projection and swaps it in. One at a time: a second
+   * concurrent rebuild throws `RebuildRunningError`.
+   */
   rebuild(now: number): Promise<RebuildResult>;
   /** Whether the backing store answers. */
   ping(): Promise<boolean>;

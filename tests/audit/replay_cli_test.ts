@@ -3,32 +3,12 @@
  * environment, or an NDJSON export; exit code 0 only when everything verifies and matches.
  */
 import assert from "node:assert/strict";
-import { upstashFromEnv } from "../helpers/rig.ts";
 import { startService } from "../helpers/service.ts";
-import { HOUR, T0, type TamperRig, tamperRig, writeRounds } from "./fixture.ts";
+import { runTool, storeEnv } from "./cli.ts";
+import { HOUR, T0, tamperRig, writeRounds } from "./fixture.ts";
 
-const TOOL = new URL("../../tools/replay.ts", import.meta.url).pathname;
+const replay = (args: string[], env: Record<string, string> = {}) => runTool("replay", args, env);
 const AT = String(T0 + HOUR);
-
-async function replay(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TOOL, ...args],
-    env: { UPSTASH_REDIS_REST_URL: "", UPSTASH_REDIS_REST_TOKEN: "", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-function storeEnv(rig: TamperRig): Record<string, string> {
-  const { url, token } = upstashFromEnv();
-  return {
-    UPSTASH_REDIS_REST_URL: url,
-    UPSTASH_REDIS_REST_TOKEN: token,
-    LEDGER_PREFIX: rig.prefix,
-  };
-}
 
 Deno.test("replay CLI: a sound log exits 0 with the report", async () => {
   const rig = tamperRig(10);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Redis as IORedis } from "ioredis";
 import { createRedisStore, RedisStore } from "../../src/store/redis.ts";
+import { RebuildRunningError } from "../../src/store/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { storeContract } from "./store_contract.ts";
 
@@ -60,6 +61,10 @@ Deno.test("redis: a rebuild refuses a log with a missing or foreign entry and ke
     await assert.rejects(store.rebuild(now), /log entry 4-0 where event 3 belongs/);
     assert.equal(await raw.get(`${prefix}:proj`), null, "the live projection stays");
     assert.deepEqual(await store.view("user1", now), before);
+    // The failed rebuild released its lock and left no key of its own behind.
+    await assert.rejects(store.rebuild(now), /log entry 4-0 where event 3 belongs/);
+    assert.equal(await raw.exists(`${prefix}:rebuild`), 0);
+    assert.deepEqual(await raw.keys(`${prefix}:p[1-9]*`), []);
     // An entry that is not in the store's layout.
     ({ prefix, store, before } = await setup());
     await raw.xadd(`${prefix}:log:0`, "5-1", "t", "FormIdCollected");
@@ -67,6 +72,36 @@ Deno.test("redis: a rebuild refuses a log with a missing or foreign entry and ke
     ({ prefix, store } = await setup());
     await raw.multi().del(`${prefix}:log:0`).xadd(`${prefix}:log:0`, "1-0", "t", "x").exec();
     await assert.rejects(store.rebuild(now), /log entry 1-0 is not an event/);
+  } finally {
+    raw.disconnect();
+  }
+});
+
+Deno.test("redis: rebuilds run one at a time; the one refused changes nothing", async () => {
+  const prefix = uniquePrefix("lock");
+  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 50 });
+  const other = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 50 });
+  const raw = new IORedis(Deno.env.get("TEST_REDIS_URL")!);
+  const now = Date.UTC(2026, 10, 25);
+  try {
+    for (let u = 0; u < 40; u++) {
+      const credits = [{ formId: `f${u}`, kind: "form" as const, uses: 1, expiresAt: null }];
+      await store.collect(`user${u}`, credits, now);
+    }
+    // Two processes at once (two stores, one ledger): exactly one rebuilds.
+    const outcomes = await Promise.allSettled([store.rebuild(now), other.rebuild(now)]);
+    const refused = outcomes.filter((o) => o.status === "rejected");
+    assert.equal(refused.length, 1, JSON.stringify(outcomes));
+    assert.ok((refused[0] as PromiseRejectedResult).reason instanceof RebuildRunningError);
+    const live = await raw.get(`${prefix}:proj`);
+    const versions = new Set(
+      (await raw.keys(`${prefix}:p*:*`)).map((k) => k.slice(prefix.length + 1).split(":")[0]),
+    );
+    assert.deepEqual([...versions], [`p${live}`], "only the live version has keys");
+    assert.equal((await other.view("user7", now)).valid, 1);
+    // The lock is gone with the rebuild that held it.
+    assert.equal(await raw.exists(`${prefix}:rebuild`), 0);
+    assert.equal((await other.rebuild(now)).users, 40);
   } finally {
     raw.disconnect();
   }
