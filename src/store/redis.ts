@@ -354,9 +354,13 @@ export class RedisStore implements LedgerStore {
       pieces.push(this.#chainRange(chunk, from, last).then((hashes) => ({ from: start, hashes })));
       from = last + 1;
     }
-    const first = after > 0 ? this.#chainRange(chunk, after, after) : null;
-    chain.pieces = await Promise.all(pieces);
-    if (first) chain.first = fromStoredHash(await first);
+    // Awaited together: a failed read never leaves the other one's rejection unhandled.
+    const [first, read] = await Promise.all([
+      after > 0 ? this.#chainRange(chunk, after, after) : null,
+      Promise.all(pieces),
+    ]);
+    chain.pieces = read;
+    if (first !== null) chain.first = fromStoredHash(first);
     return chain;
   }
 

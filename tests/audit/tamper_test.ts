@@ -332,3 +332,16 @@ Deno.test("verifying from a checkpoint proves nothing before it", async () => {
     assert.equal((await verify(rig)).break?.seq, 3, "a full verification finds it");
   });
 });
+
+Deno.test("a chain string of the wrong type fails both audits with Redis's error, and the worker's ends the two-thread run", async () => {
+  await withLog(async (rig) => {
+    await rig.raw.del(chainKey(rig, 1));
+    await rig.raw.hset(chainKey(rig, 1), "not", "a string");
+    const options = { pageSize: 4, inFlight: 3, replay: true, now: T0 };
+    await assert.rejects(auditStore(rig.store, options), /WRONGTYPE/);
+    await assert.rejects(
+      auditRedisInParallel(rig.connection, options),
+      /the verifying worker failed: .*WRONGTYPE/,
+    );
+  });
+});
