@@ -10,7 +10,13 @@ import type { LedgerStore } from "../store/store.ts";
 import { ProjectionCheck, type ProjectionComparison } from "./compare.ts";
 import { type LogChunk, logPages } from "./pages.ts";
 import { Replay, type ReplayReport } from "./replay.ts";
-import { type ChainBreak, ChainVerifier, type Checkpoint, type VerifyOptions } from "./verify.ts";
+import {
+  type ChainBreak,
+  ChainVerifier,
+  type Checkpoint,
+  unreadableEntry,
+  type VerifyOptions,
+} from "./verify.ts";
 
 /** How far an audit has got, for progress lines. */
 export interface AuditProgress {
@@ -95,11 +101,7 @@ class Run {
       if (this.replay && last) this.replay.prune(Date.parse(last.at));
       if (chunk.unreadable) {
         const { after, error } = chunk.unreadable;
-        this.verifier.fail({
-          seq: after + 1,
-          kind: "malformed",
-          message: `the entry after seq ${after} cannot be read: ${error}`,
-        });
+        this.verifier.fail(unreadableEntry(after, error));
         return;
       }
       const now = performance.now();

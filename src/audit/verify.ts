@@ -313,6 +313,22 @@ export class ChainVerifier {
   }
 }
 
+/**
+ * The break where a reader stopped: the entry after seq `after` could not be parsed.
+ *
+ * @example
+ * ```ts
+ * verifier.fail(unreadableEntry(41, "Unexpected token"));
+ * ```
+ */
+export function unreadableEntry(after: number, error: string): ChainBreak {
+  return {
+    seq: after + 1,
+    kind: "malformed",
+    message: `the entry after seq ${after} cannot be read: ${error}`,
+  };
+}
+
 /** Whether `text` is a chain hash (64 lowercase hex characters). */
 export function isChainHash(text: unknown): text is string {
   return typeof text === "string" && HEX64.test(text);

@@ -8,11 +8,16 @@
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
-import type { LogHead } from "../ledger/events.ts";
-import type { StoredEvent } from "../ledger/events.ts";
+import type { LogHead, StoredEvent } from "../ledger/events.ts";
 import { chainLookup, type ChainPieces, pageEvents, type RawEntry } from "../store/log_page.ts";
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../store/redis.ts";
-import { type ChainBreak, ChainVerifier, type Checkpoint, type VerifyOptions } from "./verify.ts";
+import {
+  type ChainBreak,
+  ChainVerifier,
+  type Checkpoint,
+  unreadableEntry,
+  type VerifyOptions,
+} from "./verify.ts";
 
 /** Messages to the worker, in this order: init, pages, finish. */
 export type ToVerifier =
@@ -89,15 +94,7 @@ async function verifyPage(page: VerifierPage, chain: Promise<ChainPieces>) {
   if ("entries" in page) {
     const { events, error } = pageEvents(page.entries, await chain);
     for (const event of events) v.check(event);
-    if (error) {
-      // As a one-thread audit reports an entry it cannot read (audit.ts).
-      const after = page.after + events.length;
-      v.fail({
-        seq: after + 1,
-        kind: "malformed",
-        message: `the entry after seq ${after} cannot be read: ${error.message}`,
-      });
-    }
+    if (error) v.fail(unreadableEntry(page.after + events.length, error.message));
   } else {
     const hashOf = chainLookup(await chain);
     let prev = hashOf(page.after);
