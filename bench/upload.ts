@@ -270,7 +270,9 @@ try {
   const bareBefore = process.cpuUsage();
   const base = await load(`${bareUrl}/bare`);
   const bareCpu = process.cpuUsage(bareBefore);
+  const floorBefore = await cpuSeconds(rig);
   const limitsOnly = await load(`${floorUrl}/floor`);
+  const floorAfter = await cpuSeconds(rig);
 
   // The ceiling under the HTTP path: the same 5-credit ledger calls, 64 at a time, no HTTP.
   const { ledger } = createApp({ config, store, clock: systemClock });
@@ -319,6 +321,13 @@ try {
     } us, redis-server ${fmt(perUpload("redis"))} us (wrk not counted); bare endpoint: ${
       fmt((bareCpu.user + bareCpu.system) / Math.max(1, base.requests))
     } us per request`,
+  );
+  const perCheck = (k: "app" | "bridge" | "redis") =>
+    (floorAfter[k] - floorBefore[k]) * 1e6 / Math.max(1, limitsOnly.requests);
+  console.log(
+    `CPU per request, checks : app ${fmt(perCheck("app"))} us, bridge ${
+      fmt(perCheck("bridge"))
+    } us, redis-server ${fmt(perCheck("redis"))} us (session + 2 rate limits, no ledger)`,
   );
   if (full.accepted !== null) {
     console.log(
