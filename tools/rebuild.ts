@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { createRedisStore } from "../src/store/redis.ts";
 import { redisStoreOptions } from "../src/store/open.ts";
+import { timeArg } from "./time_arg.ts";
 
 const USAGE = `usage: deno task rebuild [--at <time>]
   --at <time>   the instant the rebuilt projection is valid at (ISO-8601 or epoch ms; default now)
@@ -39,11 +40,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const now = values.at === undefined
-    ? Date.now()
-    : /^\d+$/.test(values.at)
-    ? Number(values.at)
-    : Date.parse(values.at);
+  const now = values.at === undefined ? Date.now() : timeArg(values.at);
   if (!Number.isFinite(now)) {
     console.error(`--at: not a time: "${values.at}"`);
     return 2;

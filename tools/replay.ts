@@ -27,6 +27,7 @@ import { readNdjson } from "../src/audit/ndjson.ts";
 import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/verify.ts";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { openStore, redisStoreOptions } from "../src/store/open.ts";
+import { timeArg } from "./time_arg.ts";
 
 const USAGE = `usage: deno task replay [options]
   --file <path|->          audit an NDJSON export (GET /v1/events, Accept: application/x-ndjson)
@@ -57,7 +58,7 @@ function checkpointArg(text: string): Checkpoint {
 }
 
 function parseTime(text: string): number {
-  const value = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  const value = timeArg(text);
   if (!Number.isFinite(value)) throw new UsageError(`--at: not a time: "${text}"`);
   return value;
 }
