@@ -5,7 +5,7 @@
  */
 import { createApp } from "./src/app.ts";
 import { ConfigError, loadConfig } from "./src/config.ts";
-import { systemClock } from "./src/ledger/clock.ts";
+import { systemClock } from "./src/shared/clock.ts";
 import { openStore } from "./src/store/open.ts";
 
 function start(): void {

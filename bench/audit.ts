@@ -20,14 +20,14 @@
  * @module
  */
 import { type AuditProgress, auditStore } from "../src/audit/audit.ts";
-import { canonicalEvent, GENESIS, linkHash } from "../src/audit/chain.ts";
+import { canonicalEvent, GENESIS, linkHash } from "../src/chain/chain.ts";
 import { logPages } from "../src/audit/pages.ts";
 import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
-import { systemClock } from "../src/ledger/clock.ts";
+import { systemClock } from "../src/shared/clock.ts";
 import type { StoredEvent } from "../src/ledger/events.ts";
-import { createRedisStore } from "../src/store/redis.ts";
+import { createRedisStore } from "../src/store/redis/redis.ts";
 import { syntheticEvents, writeLog } from "./audit_log.ts";
 import { fmt, startBenchRig } from "./rig.ts";
 

@@ -1,8 +1,8 @@
 /**
  * Writes a large, correctly chained and sealed ledger log straight into Redis, in exactly the
  * layout the store leaves behind once it has appended and sealed (segment streams
- * `<prefix>:log:<n>` with entry id `<seq>-0` and one field as src/store/entry.ts encodes
- * it; chain strings `<prefix>:chain:<n>` of `chunk` hashes in seq order (src/store/stored_hash.ts); head
+ * `<prefix>:log:<n>` with entry id `<seq>-0` and one field as src/store/redis/entry.ts encodes
+ * it; chain strings `<prefix>:chain:<n>` of `chunk` hashes in seq order (src/store/redis/stored_hash.ts); head
  * hash `<prefix>:head` with seq, at, seg, chunk, sealed and hash), so audit benchmarks can start from a million events in seconds instead
  * of replaying a million appends.
  *
@@ -13,10 +13,10 @@
  * @module
  */
 import type { Redis as IORedis } from "ioredis";
-import { canonicalEvent, GENESIS, linkHash } from "../src/audit/chain.ts";
-import { encodeEntry, ENTRY_FIELD, entryValue } from "../src/store/entry.ts";
-import { CHAIN_CHUNK } from "../src/store/sealer.ts";
-import { toStoredHash } from "../src/store/stored_hash.ts";
+import { canonicalEvent, GENESIS, linkHash } from "../src/chain/chain.ts";
+import { encodeEntry, ENTRY_FIELD, entryValue } from "../src/store/redis/entry.ts";
+import { CHAIN_CHUNK } from "../src/store/redis/sealer.ts";
+import { toStoredHash } from "../src/store/redis/stored_hash.ts";
 import type { CreditKind, FormIdCollected, LedgerEvent } from "../src/ledger/events.ts";
 
 /** Shape of the synthetic workload. */

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { ledgerKeys } from "../src/store/keys.ts";
-import { createRedisStore } from "../src/store/redis.ts";
+import { ledgerKeys } from "../src/store/redis/keys.ts";
+import { createRedisStore } from "../src/store/redis/redis.ts";
 import { filledOpenId, fillLog } from "./fill_log.ts";
 import { fmt, startBenchRig, throughput, usedMemory } from "./rig.ts";
 

@@ -16,9 +16,9 @@
  */
 import { Redis } from "@upstash/redis";
 import { loadConfig } from "../src/config.ts";
-import { systemClock } from "../src/ledger/clock.ts";
+import { systemClock } from "../src/shared/clock.ts";
 import { createPushService } from "../src/push/service.ts";
-import { createRedisStore } from "../src/store/redis.ts";
+import { createRedisStore } from "../src/store/redis/redis.ts";
 import { freePort } from "../tests/helpers/redis_server.ts";
 import { type BenchRig, startBenchRig } from "./rig.ts";
 

@@ -18,10 +18,14 @@ import process from "node:process";
 import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
-import { systemClock } from "../src/ledger/clock.ts";
-import { clientIp, enforceLimits, redisLimiters } from "../src/http/rate_limit.ts";
-import { issueSession, requireSession, type SessionVariables } from "../src/http/session_token.ts";
-import { createRedisStore } from "../src/store/redis.ts";
+import { systemClock } from "../src/shared/clock.ts";
+import { clientIp, enforceLimits, redisLimiters } from "../src/http/middleware/rate_limit.ts";
+import {
+  issueSession,
+  requireSession,
+  type SessionVariables,
+} from "../src/http/middleware/session_token.ts";
+import { createRedisStore } from "../src/store/redis/redis.ts";
 import { type BenchRig, fmt, startBenchRig } from "./rig.ts";
 
 const SECONDS = Number(argValue("--seconds") ?? 10);

@@ -7,15 +7,15 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "./config.ts";
-import { notFound, onError } from "./http/errors.ts";
-import { creditsInRoutes } from "./http/credits_in.ts";
-import { eventRoutes } from "./http/events.ts";
-import { healthRoutes } from "./http/health.ts";
-import type { Clock } from "./ledger/clock.ts";
+import { notFound, onError } from "./http/middleware/errors.ts";
+import { creditsInRoutes } from "./http/routes/intake.ts";
+import { eventRoutes } from "./http/routes/events.ts";
+import { healthRoutes } from "./http/routes/health.ts";
+import type { Clock } from "./shared/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
-import type { LedgerStore } from "./store/store.ts";
-import { broadcastRoutes } from "./http/broadcasts.ts";
-import { pushRoutes } from "./http/push.ts";
+import type { LedgerStore } from "./ledger/store.ts";
+import { broadcastRoutes } from "./http/routes/broadcasts.ts";
+import { pushRoutes } from "./http/routes/push.ts";
 import { createPushService, type PushService } from "./push/service.ts";
 
 /** What the app is built from. */

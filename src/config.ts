@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Env, envInt } from "./env.ts";
+import { type Env, envInt } from "./shared/env.ts";
 import { type PushSettings, readPushSettings } from "./push/settings.ts";
 
 /** Everything the service reads from its environment. */

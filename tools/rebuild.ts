@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../src/config.ts";
-import { createRedisStore } from "../src/store/redis.ts";
+import { createRedisStore } from "../src/store/redis/redis.ts";
 import { redisStoreOptions } from "../src/store/open.ts";
 import { timeArg } from "./time_arg.ts";
 

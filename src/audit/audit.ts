@@ -6,7 +6,7 @@
  * @module
  */
 import type { LogHead } from "../ledger/events.ts";
-import type { LedgerStore } from "../store/store.ts";
+import type { LedgerStore } from "../ledger/store.ts";
 import { ProjectionCheck, type ProjectionComparison } from "./compare.ts";
 import { type LogChunk, logPages } from "./pages.ts";
 import { Replay, type ReplayReport } from "./replay.ts";

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { CreditView } from "../ledger/credits.ts";
-import { viewOf } from "../ledger/credits.ts";
-import type { LedgerStore } from "../store/store.ts";
-import { canonicalJson } from "./chain.ts";
+import type { CreditView } from "../ledger/credit_rules.ts";
+import { viewOf } from "../ledger/credit_rules.ts";
+import type { LedgerStore } from "../ledger/store.ts";
+import { canonicalJson } from "../chain/chain.ts";
 import type { Replay } from "./replay.ts";
 
 /** One user whose live view differs from the rebuilt one. */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { StoredEvent } from "../ledger/events.ts";
-import type { LedgerStore } from "../store/store.ts";
+import type { LedgerStore } from "../ledger/store.ts";
 
 /** A run of consecutive log entries, or the entry where reading stopped. */
 export interface LogChunk {

@@ -11,9 +11,9 @@
  * @module
  */
 import type { LogHead, StoredEvent } from "../ledger/events.ts";
-import { ENTRY_FIELD } from "../store/entry.ts";
-import { pageEvents, type RawEntry } from "../store/log_page.ts";
-import { createRedisStore, type RedisStoreOptions } from "../store/redis.ts";
+import { ENTRY_FIELD } from "../store/redis/entry.ts";
+import { pageEvents, type RawEntry } from "../store/redis/log_page.ts";
+import { createRedisStore, type RedisStoreOptions } from "../store/redis/redis.ts";
 import {
   auditLive,
   type AuditOptions,
@@ -21,7 +21,7 @@ import {
   type LiveAudit,
   type VerifyOutcome,
 } from "./audit.ts";
-import { canonicalEvent } from "./chain.ts";
+import { canonicalEvent } from "../chain/chain.ts";
 import { PAGE_SIZE, PAGES_IN_FLIGHT } from "./pages.ts";
 import { Replay } from "./replay.ts";
 import type { FromVerifier, ToVerifier, VerifierState } from "./verify_worker.ts";

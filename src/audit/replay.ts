@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type Credit, isValid, viewOf } from "../ledger/credits.ts";
+import { type Credit, isValid, viewOf } from "../ledger/credit_rules.ts";
 import type { CreditKind, StoredEvent } from "../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../ledger/projection.ts";
 

@@ -11,7 +11,7 @@
  * @module
  */
 import type { LogHead, StoredEvent } from "../ledger/events.ts";
-import { canonicalEvent, GENESIS, linkHash } from "./chain.ts";
+import { canonicalEvent, GENESIS, linkHash } from "../chain/chain.ts";
 
 /** A point of the chain recorded outside the system: the hash of event `seq`. */
 export interface Checkpoint {

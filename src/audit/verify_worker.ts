@@ -9,8 +9,13 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import type { LogHead, StoredEvent } from "../ledger/events.ts";
-import { chainLookup, type ChainPieces, pageEvents, type RawEntry } from "../store/log_page.ts";
-import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../store/redis.ts";
+import {
+  chainLookup,
+  type ChainPieces,
+  pageEvents,
+  type RawEntry,
+} from "../store/redis/log_page.ts";
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../store/redis/redis.ts";
 import {
   type ChainBreak,
   ChainVerifier,

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
-import { type Credit, type CreditView, USES_BY_KIND } from "./credits.ts";
+import type { Clock } from "../shared/clock.ts";
+import { type Credit, type CreditView, USES_BY_KIND } from "./credit_rules.ts";
 import type { CreditKind } from "./events.ts";
-import { Coalescer } from "../coalescer.ts";
-import type { CollectRequest, CollectResult, ConsumeRequest, LedgerStore } from "../store/store.ts";
+import { Coalescer } from "../shared/coalescer.ts";
+import type { CollectRequest, CollectResult, ConsumeRequest, LedgerStore } from "./store.ts";
 
 /** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
 export interface CollectItem {

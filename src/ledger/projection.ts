@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Credit } from "./credits.ts";
+import type { Credit } from "./credit_rules.ts";
 import type { LedgerEvent } from "./events.ts";
 
 /** Each user's credits, keyed by openId then formId. */

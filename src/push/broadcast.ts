@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { Clock } from "../ledger/clock.ts";
-import type { KeyValue, WorkQueue } from "../kv/kv.ts";
-import { BROADCAST_STATE_TTL_MS, type BroadcastTally } from "../store/batch.ts";
-import type { LedgerStore } from "../store/store.ts";
+import type { Clock } from "../shared/clock.ts";
+import type { KeyValue, WorkQueue } from "../coordination/coordination.ts";
+import { BROADCAST_STATE_TTL_MS, type BroadcastTally } from "../ledger/delivery.ts";
+import type { LedgerStore } from "../ledger/store.ts";
 import type { PushMessage } from "./deliver.ts";
 
 /** What a broadcast sends and to whom. */

@@ -15,11 +15,11 @@
  *
  * @module
  */
-import type { Clock } from "../ledger/clock.ts";
-import type { Credit, CreditFilter } from "../ledger/credits.ts";
+import type { Clock } from "../shared/clock.ts";
+import type { Credit, CreditFilter } from "../ledger/credit_rules.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
-import type { DeliveryOutcome, DeliveryRef, DeliveryState } from "../store/batch.ts";
-import type { LedgerStore } from "../store/store.ts";
+import type { DeliveryOutcome, DeliveryRef, DeliveryState } from "../ledger/delivery.ts";
+import type { LedgerStore } from "../ledger/store.ts";
 import type { Message, MessageData, SendResult, WeChatClient } from "../wechat/client.ts";
 import { type ErrClass, INTERRUPTED_MESSAGE, LOCAL, returnsCredit } from "../wechat/errcodes.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { KeyValue } from "../kv/kv.ts";
+import type { KeyValue } from "../coordination/coordination.ts";
 
 /** Why a keyed request cannot run. */
 export class IdempotencyConflict extends Error {

@@ -6,12 +6,12 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import type { Clock } from "../ledger/clock.ts";
-import type { KeyValue, WorkQueue } from "../kv/kv.ts";
-import { MemoryKeyValue, MemoryWorkQueue } from "../kv/memory.ts";
-import { RedisKeyValue, RedisWorkQueue } from "../kv/redis.ts";
-import { RedisStore } from "../store/redis.ts";
-import type { LedgerStore } from "../store/store.ts";
+import type { Clock } from "../shared/clock.ts";
+import type { KeyValue, WorkQueue } from "../coordination/coordination.ts";
+import { MemoryKeyValue, MemoryWorkQueue } from "../coordination/memory.ts";
+import { RedisKeyValue, RedisWorkQueue } from "../coordination/redis.ts";
+import { RedisStore } from "../store/redis/redis.ts";
+import type { LedgerStore } from "../ledger/store.ts";
 import { WeChatClient } from "../wechat/client.ts";
 import { AccessTokens } from "../wechat/token.ts";
 import { Broadcasts } from "./broadcast.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Env, envInt } from "../env.ts";
+import { type Env, envInt } from "../shared/env.ts";
 
 /** How pushes are sent and broadcasts worked. */
 export interface PushSettings {

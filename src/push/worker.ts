@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { WorkItem, WorkQueue } from "../kv/kv.ts";
+import type { WorkItem, WorkQueue } from "../coordination/coordination.ts";
 import { type BroadcastInfo, broadcastPushId, type Broadcasts, type Chunk } from "./broadcast.ts";
 import type { Deliverer } from "./deliver.ts";
 

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import { MemoryStore } from "./memory.ts";
-import { createRedisStore, type RedisStore, type RedisStoreOptions } from "./redis.ts";
+import { MemoryStore } from "./memory/memory.ts";
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from "./redis/redis.ts";
 
 /** The configured store. */
 export function openStore(config: Config): MemoryStore | RedisStore {

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { Clock } from "../ledger/clock.ts";
-import { systemClock } from "../ledger/clock.ts";
-import type { KeyValue } from "../kv/kv.ts";
+import type { Clock } from "../shared/clock.ts";
+import { systemClock } from "../shared/clock.ts";
+import type { KeyValue } from "../coordination/coordination.ts";
 import { LOCAL, WeChatError } from "./errcodes.ts";
 
 /** Where and how to get tokens. */

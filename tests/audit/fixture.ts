@@ -8,20 +8,20 @@
  * hash).
  */
 import { Redis as IORedis } from "ioredis";
-import { canonicalEvent, GENESIS, linkHash } from "../../src/audit/chain.ts";
-import type { CreditInput } from "../../src/ledger/credits.ts";
-import { decodeEntry, ENTRY_FIELD, entryParts, entryValue } from "../../src/store/entry.ts";
+import { canonicalEvent, GENESIS, linkHash } from "../../src/chain/chain.ts";
+import type { CreditInput } from "../../src/ledger/credit_rules.ts";
+import { decodeEntry, ENTRY_FIELD, entryParts, entryValue } from "../../src/store/redis/entry.ts";
 import {
   fromStoredHash,
   STORED_HASH_LENGTH as W,
   toStoredHash,
-} from "../../src/store/stored_hash.ts";
+} from "../../src/store/redis/stored_hash.ts";
 import {
   createRedisStore,
   type RedisStore,
   type RedisStoreOptions,
-} from "../../src/store/redis.ts";
-import type { LedgerStore } from "../../src/store/store.ts";
+} from "../../src/store/redis/redis.ts";
+import type { LedgerStore } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 
 /** 2026-11-25 12:00 UTC. */
@@ -81,7 +81,7 @@ export function tamperRig(segmentEvents: number): TamperRig {
 }
 
 /**
- * A stream entry: its id and its parts t, a, d (src/store/entry.ts) to edit one by one, or,
+ * A stream entry: its id and its parts t, a, d (src/store/redis/entry.ts) to edit one by one, or,
  * for an entry that is not in the store's layout, its raw fields.
  */
 export interface RawEntry {

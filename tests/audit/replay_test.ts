@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { auditStore } from "../../src/audit/audit.ts";
 import { Replay } from "../../src/audit/replay.ts";
-import type { CreditInput } from "../../src/ledger/credits.ts";
+import type { CreditInput } from "../../src/ledger/credit_rules.ts";
 import type { LedgerEvent, StoredEvent } from "../../src/ledger/events.ts";
-import { MemoryStore } from "../../src/store/memory.ts";
-import type { LedgerStore } from "../../src/store/store.ts";
+import { MemoryStore } from "../../src/store/memory/memory.ts";
+import type { LedgerStore } from "../../src/ledger/store.ts";
 import { DAY, HOUR, T0, tamperRig } from "./fixture.ts";
 
 const soon = T0 + HOUR;

@@ -146,7 +146,7 @@ Deno.test("a modified field is located at its event", async () => {
   await withLog(async (rig) => {
     await rewriteSegment(rig.raw, seg(rig, 0), (entries) => {
       const e = entries[4]; // seq 5: user1's second credit
-      // A FormIdCollected's positional data starts with expiresAt (src/store/entry.ts).
+      // A FormIdCollected's positional data starts with expiresAt (src/store/redis/entry.ts).
       assert.equal(e.fields.t, "C");
       e.fields.d = e.fields.d.replace(/^\d+/, "9999999999999");
       return entries;

@@ -3,7 +3,7 @@
  * scripted `wx` whose logins go through the WeChat simulator.
  */
 import assert from "node:assert/strict";
-import { ManualClock } from "../../src/ledger/clock.ts";
+import { ManualClock } from "../../src/shared/clock.ts";
 import { ADMIN, call, type Rig, startRig, STORES } from "../http/login_helpers.ts";
 import { clientModule, DeviceStorage, eventually, ScriptedWx } from "./scripted_wx.ts";
 

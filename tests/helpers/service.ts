@@ -5,10 +5,10 @@
  */
 import { createApp, type Service } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
-import { type Clock, systemClock } from "../../src/ledger/clock.ts";
-import { MemoryStore } from "../../src/store/memory.ts";
-import { createRedisStore } from "../../src/store/redis.ts";
-import type { LedgerStore } from "../../src/store/store.ts";
+import { type Clock, systemClock } from "../../src/shared/clock.ts";
+import { MemoryStore } from "../../src/store/memory/memory.ts";
+import { createRedisStore } from "../../src/store/redis/redis.ts";
+import type { LedgerStore } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "./rig.ts";
 
 /** Which store a test service runs on. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { issueSession } from "../../src/http/session_token.ts";
-import { systemClock } from "../../src/ledger/clock.ts";
+import { issueSession } from "../../src/http/middleware/session_token.ts";
+import { systemClock } from "../../src/shared/clock.ts";
 import { startService, TEST_ENV } from "../helpers/service.ts";
 
 Deno.test("a failing store answers 500 in the error shape; the log line has no stack or secret", async () => {

@@ -6,7 +6,7 @@
  */
 import { startWeChatSim } from "../../tools/wechat_sim.ts";
 import { startService, type StoreKind, TEST_ENV, type TestService } from "../helpers/service.ts";
-import type { Clock } from "../../src/ledger/clock.ts";
+import type { Clock } from "../../src/shared/clock.ts";
 
 /** Both stores, for tests that run on each. */
 export const STORES: StoreKind[] = ["memory", "redis"];

@@ -8,7 +8,7 @@
 import { startService, type StoreKind, TEST_ENV, type TestService } from "../helpers/service.ts";
 import { startWeChatSim } from "../../tools/wechat_sim.ts";
 import type { CreditKind, StoredEvent } from "../../src/ledger/events.ts";
-import type { LedgerStore } from "../../src/store/store.ts";
+import type { LedgerStore } from "../../src/ledger/store.ts";
 
 export type Json = Record<string, unknown>;
 

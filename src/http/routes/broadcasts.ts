@@ -1,0 +1,60 @@
+/**
+ * Broadcasts (admin): `POST /v1/broadcasts` `{ templateId, page?, data, openIds?, kind? }` ->
+ * `202 { broadcastId, total, state }`, the work queued for the workers (default audience: every
+ * user who may hold a valid credit); `GET /v1/broadcasts/:id` (admin or auditor) -> `{ total, sent, failed,
+ * noCredit, pending, errors: { "<errcode>": n }, state, ... }`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Config } from "../../config.ts";
+import type { PushService } from "../../push/service.ts";
+import { requireRole } from "../middleware/auth.ts";
+import { ApiError } from "../middleware/errors.ts";
+import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { MESSAGE_FIELDS, readMessage } from "./push_input.ts";
+
+/** Most users one broadcast request may name. */
+export const MAX_LISTED_USERS = 100_000;
+
+/** The broadcast routes. `push` is `null` when WeChat credentials are not configured. */
+export function broadcastRoutes(config: Config, push: PushService | null): Hono {
+  const app = new Hono();
+  const admin = requireRole(config, ["admin"]);
+  const ready = () => {
+    if (!push) {
+      throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to push");
+    }
+    return push;
+  };
+  app.post("/v1/broadcasts", admin, jsonBodyLimit(4 * 1024 * 1024), async (c) => {
+    const service = ready();
+    const body = await readJsonObject(c, ["openIds", ...MESSAGE_FIELDS]);
+    const message = readMessage(body);
+    let openIds: string[] | undefined;
+    if (body.openIds !== undefined) {
+      const list = body.openIds;
+      if (
+        !Array.isArray(list) || list.length > MAX_LISTED_USERS ||
+        !list.every((id) => typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id))
+      ) {
+        throw new ApiError(
+          400,
+          "invalid_field",
+          `openIds must be an array of at most ${MAX_LISTED_USERS} openIds`,
+        );
+      }
+      openIds = list as string[];
+    }
+    const info = await service.broadcasts.create({ ...message, ...(openIds ? { openIds } : {}) });
+    service.worker.poke();
+    return c.json({ broadcastId: info.broadcastId, total: info.total, state: info.state }, 202);
+  });
+  app.get("/v1/broadcasts/:id", requireRole(config, ["admin", "auditor"]), async (c) => {
+    const id = c.req.param("id");
+    const status = /^[a-z0-9]{1,40}$/.test(id) ? await ready().broadcasts.status(id) : null;
+    if (!status) throw new ApiError(404, "not_found", "no such broadcast");
+    return c.json(status);
+  });
+  return app;
+}

@@ -1,0 +1,111 @@
+/**
+ * Credit views and the server's own credits:
+ * - `GET /v1/me/credits` (session token): the caller's own valid credits, summed by kind and
+ *   template, and the next expiry;
+ * - `POST /v1/credits` (admin) `{ openId, kind: "prepay", id, collectedAt? }`: a payment's
+ *   prepay_id (3 sends within 7 days) obtained by the team's backend;
+ * - `GET /v1/users/:openId/credits` (admin): that user's view, credits listed.
+ *
+ * @module
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import type { CreditView } from "../../ledger/credit_rules.ts";
+import type { CreditKind } from "../../ledger/events.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
+import { ApiError } from "../middleware/errors.ts";
+import { formIdProblem, isEpochMs, isOpenId } from "../middleware/input_rules.ts";
+import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
+
+/** Credits and sends of one kind or template. */
+export interface Tally {
+  credits: number;
+  sends: number;
+}
+
+/** A user's view as the API shows it. */
+export interface CreditSummary {
+  openId: string;
+  valid: number;
+  sends: number;
+  nextExpiry: number | null;
+  byKind: Record<CreditKind, Tally>;
+  /** Subscribe credits by template id. */
+  byTemplate: Record<string, Tally>;
+}
+
+/** Sums a view by kind and template. */
+export function summarize(openId: string, view: CreditView): CreditSummary {
+  const tally = (): Tally => ({ credits: 0, sends: 0 });
+  const byKind: Record<CreditKind, Tally> = {
+    form: tally(),
+    prepay: tally(),
+    subscribe: tally(),
+  };
+  const byTemplate: Record<string, Tally> = {};
+  for (const credit of view.credits) {
+    const targets = [byKind[credit.kind]];
+    if (credit.templateId !== undefined) targets.push(byTemplate[credit.templateId] ??= tally());
+    for (const t of targets) [t.credits, t.sends] = [t.credits + 1, t.sends + credit.uses];
+  }
+  return {
+    openId,
+    valid: view.valid,
+    sends: view.sends,
+    nextExpiry: view.nextExpiry,
+    byKind,
+    byTemplate,
+  };
+}
+
+/** What the credit routes need. */
+export interface CreditRouteDeps {
+  ledger: Ledger;
+  session: MiddlewareHandler<{ Variables: SessionVariables }>;
+  admin: MiddlewareHandler;
+}
+
+/** The credit routes. */
+export function creditRoutes({ ledger, session, admin }: CreditRouteDeps): SessionApp {
+  const app = new Hono<{ Variables: SessionVariables }>();
+  app.get("/v1/me/credits", session, async (c) => {
+    const openId = c.get("openId");
+    return c.json(summarize(openId, await ledger.view(openId)));
+  });
+
+  app.post("/v1/credits", admin, jsonBodyLimit(), async (c) => {
+    const body = await readJsonObject(c, ["openId", "kind", "id", "collectedAt"]);
+    if (!isOpenId(body.openId)) {
+      throw new ApiError(400, "invalid_open_id", "openId must be 1-128 of [A-Za-z0-9_-]");
+    }
+    if (body.kind !== "prepay") {
+      throw new ApiError(400, "invalid_kind", 'kind must be "prepay"');
+    }
+    if (typeof body.id !== "string" || formIdProblem(body.id) !== null) {
+      throw new ApiError(400, "invalid_id", "id must be a prepay_id: 1-128 printable ASCII");
+    }
+    if (body.collectedAt !== undefined && !isEpochMs(body.collectedAt)) {
+      throw new ApiError(400, "invalid_collected_at", "collectedAt must be epoch milliseconds");
+    }
+    const outcome = await ledger.collect(body.openId, [{
+      formId: body.id,
+      kind: "prepay",
+      ...(body.collectedAt !== undefined ? { collectedAt: body.collectedAt as number } : {}),
+    }]);
+    return c.json({
+      accepted: outcome.accepted.length,
+      duplicates: outcome.duplicates.length,
+      rejected: outcome.expired.map((formId) => ({ formId, reason: "expired" })),
+    });
+  });
+
+  app.get("/v1/users/:openId/credits", admin, async (c) => {
+    const openId = c.req.param("openId");
+    if (!isOpenId(openId)) {
+      throw new ApiError(400, "invalid_open_id", "openId must be 1-128 of [A-Za-z0-9_-]");
+    }
+    const view = await ledger.view(openId);
+    return c.json({ ...summarize(openId, view), credits: view.credits });
+  });
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * `POST /v1/push` (admin): one message to one user, spending one credit. Consuming the credit,
+ * calling WeChat and recording the outcome are one flow; the answer says how it ended:
+ * `{ pushId, status: "sent" | "failed" | "no_credit", errcode?, errmsg?, class?, msgid?,
+ * attempts }` (200 in every case: a failed send is an outcome, not an HTTP error). An
+ * `Idempotency-Key` header makes a retried request return the first outcome instead of sending
+ * again (`Idempotent-Replayed: true`).
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Config } from "../../config.ts";
+import { IdempotencyConflict } from "../../push/idempotency.ts";
+import type { PushService } from "../../push/service.ts";
+import { requireRole } from "../middleware/auth.ts";
+import { ApiError } from "../middleware/errors.ts";
+import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { MESSAGE_FIELDS, readMessage, stringField } from "./push_input.ts";
+
+/** Mints a push id. */
+export function newPushId(): string {
+  return `p${Date.now().toString(36)}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+/** The push route. `push` is `null` when WeChat credentials are not configured. */
+export function pushRoutes(config: Config, push: PushService | null): Hono {
+  const app = new Hono();
+  app.post("/v1/push", requireRole(config, ["admin"]), jsonBodyLimit(), async (c) => {
+    if (!push) {
+      throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to push");
+    }
+    const body = await readJsonObject(c, ["openId", ...MESSAGE_FIELDS]);
+    const openId = stringField(body, "openId", { required: true })!;
+    const message = readMessage(body);
+    const key = c.req.header("idempotency-key");
+    const send = async () => {
+      const pushId = newPushId();
+      const { openId: _, ...report } = await push.deliverer.deliver(openId, pushId, message);
+      return report;
+    };
+    if (key === undefined) return c.json(await send());
+    if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+      throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key: 1-255 visible ASCII");
+    }
+    try {
+      const { result, replayed } = await push.idempotency.run(
+        "push",
+        key,
+        JSON.stringify({ openId, message }),
+        send,
+      );
+      return c.json(result, 200, replayed ? { "Idempotent-Replayed": "true" } : {});
+    } catch (err) {
+      if (err instanceof IdempotencyConflict) {
+        throw new ApiError(
+          err.reason === "mismatch" ? 422 : 409,
+          err.reason === "mismatch" ? "idempotency_key_reused" : "idempotency_in_progress",
+          err.message,
+        );
+      }
+      throw err;
+    }
+  });
+  return app;
+}

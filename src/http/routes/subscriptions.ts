@@ -1,0 +1,87 @@
+/**
+ * `POST /v1/subscriptions` (session token) `{ results, reportId? }`: what
+ * `wx.requestSubscribeMessage` returned. Each template the user accepted becomes one `subscribe`
+ * credit for that template; "reject", "ban" and "filter" are counted and ignored.
+ *
+ * A report may carry a `reportId` chosen by the client: sending the same report again (a retry
+ * after a lost answer) then yields duplicates instead of extra credits.
+ *
+ * @module
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
+import { ApiError } from "../middleware/errors.ts";
+import { isTemplateId } from "../middleware/input_rules.ts";
+import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
+
+/** The answers `wx.requestSubscribeMessage` gives per template. */
+const ANSWERS = ["accept", "reject", "ban", "filter"] as const;
+type Answer = typeof ANSWERS[number];
+/** Keys of the `wx.requestSubscribeMessage` result that are not template ids. */
+const NOT_TEMPLATES = ["errMsg", "errCode"];
+/** Most templates one report may carry (WeChat asks for at most 3 at a time). */
+export const MAX_TEMPLATES = 20;
+const REPORT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What the subscriptions route needs. */
+export interface SubscriptionRouteDeps {
+  ledger: Ledger;
+  session: MiddlewareHandler<{ Variables: SessionVariables }>;
+  limits: MiddlewareHandler<{ Variables: SessionVariables }>;
+}
+
+/** The subscriptions route. */
+export function subscriptionRoutes({ ledger, session, limits }: SubscriptionRouteDeps): SessionApp {
+  return new Hono<{ Variables: SessionVariables }>().post(
+    "/v1/subscriptions",
+    session,
+    limits,
+    jsonBodyLimit(),
+    async (c) => {
+      const body = await readJsonObject(c, ["results", "reportId"]);
+      const { results } = body;
+      if (typeof results !== "object" || results === null || Array.isArray(results)) {
+        throw new ApiError(400, "invalid_results", "results must be the object WeChat returned");
+      }
+      const reportId = body.reportId ?? crypto.randomUUID();
+      if (typeof reportId !== "string" || !REPORT_ID.test(reportId)) {
+        throw new ApiError(400, "invalid_report_id", "reportId must be 1-64 of [A-Za-z0-9_-]");
+      }
+      const entries = Object.entries(results).filter(([key]) => !NOT_TEMPLATES.includes(key));
+      if (entries.length === 0 || entries.length > MAX_TEMPLATES) {
+        throw new ApiError(
+          400,
+          "invalid_results",
+          `results must hold 1 to ${MAX_TEMPLATES} templates`,
+        );
+      }
+      const ignored: Record<Exclude<Answer, "accept">, number> = { reject: 0, ban: 0, filter: 0 };
+      const credits: CollectItem[] = [];
+      for (const [templateId, answer] of entries) {
+        if (!isTemplateId(templateId)) {
+          throw new ApiError(400, "invalid_template_id", "a template id is 1-128 printable ASCII");
+        }
+        if (!ANSWERS.includes(answer as Answer)) {
+          throw new ApiError(
+            400,
+            "invalid_results",
+            `each template's answer is one of ${ANSWERS.join(", ")}`,
+          );
+        }
+        if (answer === "accept") {
+          credits.push({ formId: `sub:${reportId}:${templateId}`, kind: "subscribe", templateId });
+        } else ignored[answer as Exclude<Answer, "accept">]++;
+      }
+      const outcome = credits.length > 0
+        ? await ledger.collect(c.get("openId"), credits)
+        : { accepted: [], duplicates: [], expired: [] };
+      return c.json({
+        reportId,
+        accepted: outcome.accepted.length,
+        duplicates: outcome.duplicates.length,
+        ignored,
+      });
+    },
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * The batch operations of a ledger store, used by push delivery: take a credit for many
+ * deliveries in one call and record many outcomes in one call. One script call per batch keeps
+ * Redis commands per delivery far below one (Upstash bills and rate-limits per command).
+ *
+ * Inside a broadcast the store also keeps each user's delivery state, which makes a broadcast
+ * reach each user at most once even when a worker dies and another retries its chunk:
+ * absent -> taken (`t|<formId>`) -> sent | failed | no credit, or back to `r` (released, may be
+ * retried). A user found still "taken" by a retry belonged to a lost worker: whether WeChat got
+ * that message is unknown, so it is counted as failed (class `unknown`), never sent again.
+ *
+ * @module
+ */
+import type { Credit, CreditFilter } from "./credit_rules.ts";
+import type { LedgerEvent } from "./events.ts";
+
+/** One delivery to take a credit for. */
+export interface DeliveryRef {
+  openId: string;
+  pushId: string;
+}
+
+/** Credits to take for many deliveries, all with the same filter. */
+export interface TakeRequest extends CreditFilter {
+  /** Set for deliveries of a broadcast: the store tracks each user's delivery state. */
+  broadcastId?: string;
+  deliveries: DeliveryRef[];
+}
+
+/**
+ * What taking did for one delivery:
+ * - `taken`: the credit, with the uses it has left (as `consume` returns it);
+ * - `none`: no qualifying credit; nothing recorded;
+ * - `done`: (broadcast) the user was already handled;
+ * - `lost`: (broadcast) a lost worker had taken `formId` for this user; recorded as failed
+ *   with class `unknown` (`PushFailed`, errcode -1004) and never retried.
+ */
+export type TakeResult =
+  | { status: "taken"; credit: Credit }
+  | { status: "none" }
+  | { status: "done" }
+  | { status: "lost"; formId: string };
+
+/** What a delivery's user counts as in its broadcast after this outcome. */
+export type DeliveryState = "retry" | "sent" | "failed" | "no_credit";
+
+/** The outcome of one delivery attempt, to record. */
+export interface DeliveryOutcome {
+  openId: string;
+  pushId: string;
+  /** The credit `takeMany` took for this attempt (`null`: none was taken). */
+  credit: Credit | null;
+  /** Give the credit's use back (appends `FormIdReleased` after the audit events). */
+  release: boolean;
+  /** Audit events: `PushSucceeded` or `PushFailed`. */
+  events: LedgerEvent[];
+  /** Broadcast only: the user's state afterwards (`undefined`: unchanged). */
+  state?: DeliveryState;
+  /** Broadcast only: the errcode counted for a failed user. */
+  errcode?: number;
+}
+
+/** A broadcast's counters: users sent, failed, without a credit; failures by errcode. */
+export interface BroadcastTally {
+  sent: number;
+  failed: number;
+  noCredit: number;
+  errors: Record<string, number>;
+}
+
+/** How long a broadcast's state and tally are kept after its last write, in ms (30 days). */
+export const BROADCAST_STATE_TTL_MS = 30 * 86_400_000;
+
+/** The tally field a final state counts under. */
+export function tallyField(state: DeliveryState | undefined): "sent" | "failed" | "noCredit" | "" {
+  return state === "sent"
+    ? "sent"
+    : state === "failed"
+    ? "failed"
+    : state === "no_credit"
+    ? "noCredit"
+    : "";
+}
+
+/** Turns a flat tally hash (`sent`, `failed`, `noCredit`, `e:<code>`) into a tally. */
+export function parseTally(fields: Record<string, string | number>): BroadcastTally {
+  const tally: BroadcastTally = { sent: 0, failed: 0, noCredit: 0, errors: {} };
+  for (const [field, value] of Object.entries(fields)) {
+    const n = Number(value);
+    if (field === "sent" || field === "failed" || field === "noCredit") tally[field] = n;
+    else if (field.startsWith("e:")) tally.errors[field.slice(2)] = n;
+  }
+  return tally;
+}

@@ -1,0 +1,135 @@
+/**
+ * The one interface every ledger store implements. A store is defined by the contract suite in
+ * `tests/store/store_contract.ts`: the memory store behaves exactly like the Redis store, atomicity included.
+ *
+ * Each write method is one atomic step: its events are appended to the log and the projection
+ * is updated together, or nothing happens.
+ *
+ * @module
+ */
+import type { Credit, CreditFilter, CreditInput, CreditView } from "./credit_rules.ts";
+import type { LedgerEvent, LogHead, StoredEvent } from "./events.ts";
+import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
+
+/** What `collect` did with each credit of the batch. */
+export interface CollectResult {
+  accepted: string[];
+  duplicates: string[];
+}
+
+/** One upload's credits for one user, as one entry of `collectMany`. */
+export interface CollectRequest {
+  openId: string;
+  credits: CreditInput[];
+}
+
+/** A consumption: which credits qualify, and the push the use is taken for. */
+export interface ConsumeRequest extends CreditFilter {
+  pushId: string;
+}
+
+/** A use given back to a user: the credit as `consume` returned it and the push that took it. */
+export interface ReleaseRequest {
+  credit: Credit;
+  pushId: string;
+}
+
+/** A page of users who may hold valid credits; `cursor` is "0" when the listing is done. */
+export interface UserPage {
+  cursor: string;
+  openIds: string[];
+}
+
+/** One user's credits as the live projection holds them. */
+export interface UserCredits {
+  openId: string;
+  credits: Credit[];
+}
+
+/** A page of the live projection; `cursor` is "0" when the listing is done. */
+export interface ProjectionPage {
+  cursor: string;
+  users: UserCredits[];
+}
+
+/** The result of a projection rebuild. */
+export interface RebuildResult {
+  events: number;
+  users: number;
+}
+
+/** A rebuild was asked for while another one (in any process) is running. */
+export class RebuildRunningError extends Error {
+  constructor() {
+    super("a rebuild of this ledger's projection is already running; try again when it ends");
+    this.name = "RebuildRunningError";
+  }
+}
+
+/** The ledger store: an append-only event log and the per-user projection folded from it. */
+export interface LedgerStore {
+  /** "memory" or "redis", for health reports. */
+  readonly kind: "memory" | "redis";
+  /** Appends one `FormIdCollected` per new credit and adds it to the user's view. */
+  collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult>;
+  /**
+   * Collects many uploads in one atomic step, as if `collect` ran for each in order; one
+   * result per upload.
+   */
+  collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]>;
+  /**
+   * Takes one use of the valid credit that expires soonest and returns it with the uses it has
+   * left; `null` when none qualifies.
+   */
+  consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null>;
+  /** Gives one use back (`FormIdReleased`). */
+  release(openId: string, request: ReleaseRequest, now: number): Promise<void>;
+  /**
+   * Takes one use of a credit for each of many deliveries in one atomic step (one
+   * `FormIdConsumed` each); in a broadcast, each user at most once (see `TakeResult`).
+   */
+  takeMany(request: TakeRequest, now: number): Promise<TakeResult[]>;
+  /**
+   * Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically. In a
+   * broadcast an outcome applies only while the user's state is the expected one, so recording
+   * twice changes nothing.
+   */
+  recordMany(
+    broadcastId: string | undefined,
+    outcomes: DeliveryOutcome[],
+    now: number,
+  ): Promise<void>;
+  /** A broadcast's counters so far. */
+  tally(broadcastId: string): Promise<BroadcastTally>;
+  /** Appends events that do not change the projection (push audit events). */
+  append(events: LedgerEvent[], now: number): Promise<number[]>;
+  /** The user's valid credits at `now`. */
+  view(openId: string, now: number): Promise<CreditView>;
+  /** Users that may hold credits valid at `now`, in pages. */
+  users(cursor: string, count: number, now: number): Promise<UserPage>;
+  /**
+   * The live projection in pages, for audits: every user who may hold credits valid at `now`,
+   * with the credits the projection holds for them (spent or expired ones may be included; a
+   * user may appear on two pages).
+   */
+  projectionPage(cursor: string, count: number, now: number): Promise<ProjectionPage>;
+  /** Up to `limit` events with `seq > after`, in order. */
+  readEvents(after: number, limit: number): Promise<StoredEvent[]>;
+  /** The last event's seq and hash (`seq` 0 on an empty log). */
+  head(): Promise<LogHead>;
+  /**
+   * Events appended but not yet in the hash chain, without sealing them. Each write seals its
+   * events right after, so this stays near 0; a count that keeps growing means sealing is stuck
+   * (an unsealed entry was changed or removed) and the newest events are not tamper-evident.
+   */
+  unsealed(): Promise<number>;
+  /**
+   * Replays the whole log into a fresh projection and swaps it in. One at a time: a second
+   * concurrent rebuild throws `RebuildRunningError`.
+   */
+  rebuild(now: number): Promise<RebuildResult>;
+  /** Whether the backing store answers. */
+  ping(): Promise<boolean>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,35 @@
+/**
+ * Every Redis key the ledger uses, all under one prefix (`LEDGER_PREFIX`), so several ledgers
+ * (or mini-programs) share a database without mixing.
+ *
+ * @module
+ */
+
+/** Key names for a ledger under `prefix`. */
+export function ledgerKeys(prefix: string) {
+  return {
+    /** HASH seq, at, seg, chunk, sealed, hash: the log's head, layout and sealed head. */
+    head: `${prefix}:head`,
+    /** STRING: the live projection version. */
+    projection: `${prefix}:proj`,
+    /** STRING counter handing out projection versions to rebuilds. */
+    projectionCounter: `${prefix}:projseq`,
+    /** STRING: the token of the rebuild running now; it expires if its process dies. */
+    rebuildLock: `${prefix}:rebuild`,
+    /** STREAM: segment `n` of the log, events `n*seg+1 .. (n+1)*seg`. */
+    segment: (n: number) => `${prefix}:log:${n}`,
+    /**
+     * STRING: the chain hashes of sealed events `n*chunk+1 .. (n+1)*chunk` (`chunk` from the
+     * head), each hash as 43 characters of base64url (src/store/redis/stored_hash.ts).
+     */
+    chain: (n: number) => `${prefix}:chain:${n}`,
+    /** HASH formId -> credit: one user's credits in projection `version`. */
+    user: (version: string, openId: string) => `${prefix}:p${version}:u:${openId}`,
+    /** ZSET openId -> latest expiry: who may hold credits, in projection `version`. */
+    users: (version: string) => `${prefix}:p${version}:users`,
+    /** HASH openId -> delivery state of broadcast `id` (see src/ledger/delivery.ts). */
+    broadcastState: (id: string) => `${prefix}:bc:${id}:st`,
+    /** HASH sent, failed, noCredit, e:<errcode> -> count, for broadcast `id`. */
+    broadcastTally: (id: string) => `${prefix}:bc:${id}:tally`,
+  };
+}

@@ -1,0 +1,147 @@
+-- lib.lua: prepended to every script that appends to the log (see src/store/redis/scripts.ts).
+--
+-- KEYS[1] <prefix>:head   HASH seq, at, seg (and sealed, hash: see seal.lua)
+-- KEYS[2] <prefix>:proj   STRING the live projection version ("0" when absent)
+-- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] now as ISO-8601 (unused here), ARGV[4] default
+-- segment size
+--
+-- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
+-- "<seq>-0" and one field e = t ␟ a ␟ d (␟ = \127, DEL), where a is the time (epoch ms) and t and d
+-- the event's type and data as src/store/redis/entry.ts encodes them (a type code and positional
+-- fields, or the type's name and its canonical JSON data). Its chain hash
+-- is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole budget): the
+-- writing instance seals the new events right after this script returns (seal.lua).
+-- The head is written once, by save_head(), at the end of the script.
+
+local PREFIX = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local NO_EXPIRY_SCORE = 253402300799999 -- 9999-12-31, the users index score of a never-expiring credit
+
+local head = redis.call('HMGET', KEYS[1], 'seq', 'seg')
+local head_seq = tonumber(head[1]) or 0
+local seg_size = tonumber(head[2]) or tonumber(ARGV[4])
+local appended = 0
+local proj_version = redis.call('GET', KEYS[2]) or '0'
+
+local function user_key(open_id)
+  return PREFIX .. ':p' .. proj_version .. ':u:' .. open_id
+end
+
+local function users_key()
+  return PREFIX .. ':p' .. proj_version .. ':users'
+end
+
+local byte = string.byte
+
+-- A JSON string literal escaped exactly as JavaScript's JSON.stringify escapes it.
+local ESCAPES = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n',
+  ['\r'] = '\\r', ['\t'] = '\\t' }
+local function json_string(s)
+  local escaped = string.gsub(s, '[%z\1-\31"\\]', function(c)
+    return ESCAPES[c] or string.format('\\u%04x', byte(c))
+  end)
+  return '"' .. escaped .. '"'
+end
+
+-- `fields` joined as positional entry data (src/store/redis/entry.ts), or nil when a field holds the
+-- separator and the event must be stored as JSON instead.
+local function positional(fields)
+  for _, field in ipairs(fields) do
+    if string.find(field, '\127', 1, true) then return nil end
+  end
+  return table.concat(fields, '\127')
+end
+
+-- Byte order, as JavaScript orders ASCII strings (Lua's < follows the server's locale).
+local function byte_less(x, y)
+  for i = 1, math.min(#x, #y) do
+    local p, q = byte(x, i), byte(y, i)
+    if p ~= q then return p < q end
+  end
+  return #x < #y
+end
+
+local function append(t, d)
+  local seq = head_seq + 1
+  local segment = math.floor((seq - 1) / seg_size)
+  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 'e', t .. '\127' .. ARGV[2] .. '\127' .. d)
+  head_seq = seq
+  appended = appended + 1
+  return seq
+end
+
+local function save_head()
+  if appended > 0 then
+    redis.call('HSET', KEYS[1], 'seq', head_seq, 'at', ARGV[2], 'seg', seg_size)
+  end
+end
+
+-- A credit in a user's projection hash: "<expiresAt ms, 0 = never>|<uses left>|<f|p|s>|<templateId>"
+local function parse_credit(value)
+  local expires, uses, kind, template = string.match(value, '^(%d+)|(%d+)|(%a)|(.*)$')
+  return tonumber(expires), tonumber(uses), kind, template
+end
+
+local function credit_value(expires, uses, kind, template)
+  return expires .. '|' .. uses .. '|' .. kind .. '|' .. template
+end
+
+-- Takes one use of the user's valid credit that expires soonest (a subscribe credit only for
+-- its own template; `kinds` holds the allowed letters f, p, s), dropping expired entries met on
+-- the way, and appends FormIdConsumed. Returns formId, value before the use; nil when none.
+local function take_credit(open_id, template, kinds, push_id)
+  local key = user_key(open_id)
+  local entries = redis.call('HGETALL', key)
+  local best_id, best_value, best_rank
+  for i = 1, #entries, 2 do
+    local id, value = entries[i], entries[i + 1]
+    local expires, uses, kind, credit_template = parse_credit(value)
+    if expires ~= 0 and expires <= NOW then
+      redis.call('HDEL', key, id)
+    elseif uses > 0 and string.find(kinds, kind, 1, true)
+      and (kind ~= 's' or credit_template == template) then
+      local rank = expires == 0 and NO_EXPIRY_SCORE or expires
+      if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
+        best_id, best_value, best_rank = id, value, rank
+      end
+    end
+  end
+  if best_id == nil then return nil end
+  local expires, uses, kind, credit_template = parse_credit(best_value)
+  if uses == 1 and expires == 0 then
+    redis.call('HDEL', key, best_id)
+  else
+    redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
+  end
+  local d = positional({ best_id, open_id, push_id })
+  if d then
+    append('U', d)
+  else
+    append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
+      .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
+  end
+  return best_id, best_value
+end
+
+-- Gives one use back to a user's credit and appends FormIdReleased (entry `t`, `d`). `gone_value`
+-- is the projection value to write when the credit was removed (its last use was taken), and
+-- `score` its users index score. Returns the event's seq.
+local function release_credit(open_id, form_id, gone_value, score, t, d)
+  local key = user_key(open_id)
+  local value = redis.call('HGET', key, form_id)
+  if value then
+    local expires, uses, kind, template = parse_credit(value)
+    redis.call('HSET', key, form_id, credit_value(expires, uses + 1, kind, template))
+  else
+    redis.call('HSET', key, form_id, gone_value)
+  end
+  redis.call('ZADD', users_key(), 'GT', score, open_id)
+  return append(t, d)
+end
+
+-- Keeps a broadcast's per-user state and tally (when there is a broadcast) for `ttl` ms more.
+local function keep_broadcast(state_key, tally_key, ttl)
+  if state_key == '' then return end
+  redis.call('PEXPIRE', state_key, ttl)
+  if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
+end
