@@ -44,6 +44,28 @@ export type TakeResult =
 /** What a delivery's user counts as in its broadcast after this outcome. */
 export type DeliveryState = "retry" | "sent" | "failed" | "no_credit";
 
+/**
+ * How each final or retry state is stored in a broadcast's state hash (both stores; the Lua
+ * scripts receive these letters from TypeScript). `t|<formId>` (taken) and `u` (lost) are
+ * written by the take step itself.
+ */
+export const STATE_LETTER: Readonly<Record<DeliveryState, string>> = {
+  retry: "r",
+  sent: "s",
+  failed: "f",
+  no_credit: "n",
+};
+
+/**
+ * A delivery whose credit was taken by a worker that was lost before recording an outcome: it
+ * may or may not have reached WeChat. Recorded as failed with class `unknown` and never retried.
+ * The errcode is a local one (all below -1000, see src/wechat/errcodes.ts).
+ */
+export const LOST_DELIVERY = {
+  errcode: -1004,
+  errmsg: "delivery interrupted: the worker was lost after taking the credit",
+} as const;
+
 /** The outcome of one delivery attempt, to record. */
 export interface DeliveryOutcome {
   openId: string;

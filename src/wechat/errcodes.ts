@@ -21,6 +21,8 @@
 /** The classes of outcome. */
 export type ErrClass = "ok" | "spent" | "transient" | "token" | "request" | "quota" | "unknown";
 
+import { LOST_DELIVERY } from "../ledger/delivery.ts";
+
 /** Local codes for failures WeChat gave no errcode for (all below -1000). */
 export const LOCAL = {
   /** The request was sent and no answer came in time: it may have been delivered. */
@@ -30,7 +32,7 @@ export const LOCAL = {
   /** The connection was refused: nothing was sent. */
   REFUSED: -1003,
   /** A broadcast worker was lost after taking the credit: it may have been delivered. */
-  INTERRUPTED: -1004,
+  INTERRUPTED: LOST_DELIVERY.errcode,
   /** The connection failed after it was opened, or the answer was unreadable. */
   NETWORK: -1005,
   /** No access token could be obtained (the token endpoint failed). */
@@ -38,8 +40,7 @@ export const LOCAL = {
 } as const;
 
 /** The message an interrupted delivery is recorded with (also written by the Lua take script). */
-export const INTERRUPTED_MESSAGE =
-  "delivery interrupted: the worker was lost after taking the credit";
+export const INTERRUPTED_MESSAGE = LOST_DELIVERY.errmsg;
 
 const SPENT = new Set<number>([41028, 41029, 43101]);
 const TRANSIENT = new Set<number>([-1, 45011, LOCAL.HTTP_5XX, LOCAL.REFUSED, LOCAL.NO_TOKEN]);

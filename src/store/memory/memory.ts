@@ -18,12 +18,12 @@ import {
 import type { CreditFilter, CreditInput, CreditView } from "../../ledger/credit_rules.ts";
 import type { LedgerEvent, LogHead, StoredEvent } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
-import { INTERRUPTED_MESSAGE, LOCAL } from "../../wechat/errcodes.ts";
 import {
   type BroadcastTally,
   type DeliveryOutcome,
-  type DeliveryState,
+  LOST_DELIVERY,
   parseTally,
+  STATE_LETTER,
   type TakeRequest,
   type TakeResult,
   tallyField,
@@ -38,13 +38,6 @@ import type {
   ReleaseRequest,
   UserPage,
 } from "../../ledger/store.ts";
-
-const STATE_LETTER: Record<DeliveryState, string> = {
-  retry: "r",
-  sent: "s",
-  failed: "f",
-  no_credit: "n",
-};
 
 /** The in-memory ledger store. */
 export class MemoryStore implements LedgerStore {
@@ -99,7 +92,7 @@ export class MemoryStore implements LedgerStore {
         states!.set(openId, "u");
         const tally = this.#broadcast(id!).tally;
         tally.failed = (tally.failed ?? 0) + 1;
-        tally[`e:${LOCAL.INTERRUPTED}`] = (tally[`e:${LOCAL.INTERRUPTED}`] ?? 0) + 1;
+        tally[`e:${LOST_DELIVERY.errcode}`] = (tally[`e:${LOST_DELIVERY.errcode}`] ?? 0) + 1;
         this.#commit([{
           type: "PushFailed",
           data: {
@@ -107,8 +100,8 @@ export class MemoryStore implements LedgerStore {
             broadcastId: id,
             openId,
             formId,
-            errcode: LOCAL.INTERRUPTED,
-            errmsg: INTERRUPTED_MESSAGE,
+            errcode: LOST_DELIVERY.errcode,
+            errmsg: LOST_DELIVERY.errmsg,
             class: "unknown",
           },
         }], now);

@@ -11,13 +11,13 @@ import type { Credit, CreditInput, CreditView } from "../../ledger/credit_rules.
 import { viewOf } from "../../ledger/credit_rules.ts";
 import type { CreditKind, LedgerEvent, LogHead, StoredEvent } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
-import { INTERRUPTED_MESSAGE } from "../../wechat/errcodes.ts";
 import {
   BROADCAST_STATE_TTL_MS,
   type BroadcastTally,
   type DeliveryOutcome,
-  type DeliveryState,
+  LOST_DELIVERY,
   parseTally,
+  STATE_LETTER,
   type TakeRequest,
   type TakeResult,
   tallyField,
@@ -45,12 +45,6 @@ import {
 const NO_EXPIRY_SCORE = 253402300799999;
 const KIND_LETTER: Record<CreditKind, string> = { form: "f", prepay: "p", subscribe: "s" };
 const LETTER_KIND: Record<string, CreditKind> = { f: "form", p: "prepay", s: "subscribe" };
-const STATE_LETTER: Record<DeliveryState, string> = {
-  retry: "r",
-  sent: "s",
-  failed: "f",
-  no_credit: "n",
-};
 /** Script calls in flight at once while writing a rebuilt projection. */
 const WRITES_IN_FLIGHT = 8;
 /** Users whose keys one call unlinks while dropping an old projection. */
@@ -221,7 +215,7 @@ export class RedisStore implements LedgerStore {
       id ? this.#keys.broadcastTally(id) : "",
       String(BROADCAST_STATE_TTL_MS),
       id ?? "",
-      INTERRUPTED_MESSAGE,
+      LOST_DELIVERY.errmsg,
       request.templateId ?? "",
       kinds.map((k) => KIND_LETTER[k]).join(""),
       ...request.deliveries.flatMap((d) => [d.openId, d.pushId]),
