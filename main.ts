@@ -4,7 +4,7 @@
  * @module
  */
 import { createApp } from "./src/app.ts";
-import { ConfigError, loadConfig } from "./src/config.ts";
+import { ConfigError, loadConfig } from "./src/config/config.ts";
 import { systemClock } from "./src/shared/clock.ts";
 import { openStore } from "./src/store/open.ts";
 

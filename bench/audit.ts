@@ -24,7 +24,7 @@ import { canonicalEvent, GENESIS, linkHash } from "../src/chain/chain.ts";
 import { logPages } from "../src/audit/pages.ts";
 import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { createApp } from "../src/app.ts";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
 import type { StoredEvent } from "../src/ledger/events.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
 import { createPushService } from "../src/push/service.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";

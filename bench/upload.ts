@@ -17,7 +17,7 @@
 import process from "node:process";
 import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
 import { clientIp, enforceLimits, redisLimiters } from "../src/http/middleware/rate_limit.ts";
 import {

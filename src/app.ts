@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import type { Config } from "./config.ts";
+import type { Config } from "./config/config.ts";
 import { notFound, onError } from "./http/middleware/errors.ts";
 import { creditsInRoutes } from "./http/routes/intake.ts";
 import { eventRoutes } from "./http/routes/events.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/config/config.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";
 import { redisStoreOptions } from "../src/store/open.ts";
 import { timeArg } from "./time_arg.ts";

@@ -25,7 +25,7 @@ import { auditPassed, formatAudit } from "../src/audit/format.ts";
 import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { readNdjson } from "../src/audit/ndjson.ts";
 import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/verify.ts";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/config/config.ts";
 import { openStore, redisStoreOptions } from "../src/store/open.ts";
 import { timeArg } from "./time_arg.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { KeyValue, WorkQueue } from "../coordination/coordination.ts";
 import { MemoryKeyValue, MemoryWorkQueue } from "../coordination/memory.ts";

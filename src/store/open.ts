@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import { MemoryStore } from "./memory/memory.ts";
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from "./redis/redis.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { createApp, type Service } from "../../src/app.ts";
-import { type Config, loadConfig } from "../../src/config.ts";
+import { type Config, loadConfig } from "../../src/config/config.ts";
 import { type Clock, systemClock } from "../../src/shared/clock.ts";
 import { MemoryStore } from "../../src/store/memory/memory.ts";
 import { createRedisStore } from "../../src/store/redis/redis.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/config.ts";
 import type { PushService } from "../../push/service.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";

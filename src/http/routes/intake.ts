@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { requireRole } from "../middleware/auth.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/config.ts";
 import { IdempotencyConflict } from "../../push/idempotency.ts";
 import type { PushService } from "../../push/service.ts";
 import { requireRole } from "../middleware/auth.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { code2Session, WeChatLoginError } from "../../wechat/login.ts";
 import { ApiError } from "../middleware/errors.ts";

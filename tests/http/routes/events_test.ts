@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { auditChunks, auditStore } from "../../../src/audit/audit.ts";
 import { readNdjson } from "../../../src/audit/ndjson.ts";
 import { createApp } from "../../../src/app.ts";
-import { loadConfig } from "../../../src/config.ts";
+import { loadConfig } from "../../../src/config/config.ts";
 import { systemClock } from "../../../src/shared/clock.ts";
 import { MemoryStore } from "../../../src/store/memory/memory.ts";
 import { issueSession } from "../../../src/http/middleware/session_token.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { type Env, envInt } from "./shared/env.ts";
-import { type PushSettings, readPushSettings } from "./push/settings.ts";
+import { type Env, envInt } from "../shared/env.ts";
+import { type PushSettings, readPushSettings } from "./push_settings.ts";
 
 /** Everything the service reads from its environment. */
 export interface Config {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../../src/config/config.ts";
 
 Deno.test("config: defaults select the embedded store and WeChat's 7-day TTL", () => {
   const config = loadConfig({});
