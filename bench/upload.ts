@@ -19,7 +19,8 @@ import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
-import { clientIp, enforceLimits, redisLimiters } from "../src/http/middleware/rate_limit.ts";
+import { enforceLimits, redisLimiters } from "../src/http/middleware/rate_limit.ts";
+import { clientIp } from "../src/http/middleware/client_ip.ts";
 import {
   issueSession,
   requireSession,
@@ -237,7 +238,10 @@ try {
     requireSession(config, systemClock),
     async (c) => {
       const body = await c.req.json();
-      await enforceLimits([[userLimit, c.get("openId")], [ipLimit, clientIp(c, null)]]);
+      await enforceLimits([[userLimit, c.get("openId")], [
+        ipLimit,
+        clientIp(c, { header: null, trustedProxies: [] }),
+      ]]);
       return c.json({ accepted: body.formIds.length, duplicates: 0, rejected: [] });
     },
   );

@@ -6,6 +6,7 @@
  */
 
 import { type Env, envInt } from "../shared/env.ts";
+import { type IpRange, parseIpRange } from "../shared/ip_range.ts";
 import { type PushSettings, readPushSettings } from "./push_settings.ts";
 
 /** Everything the service reads from its environment. */
@@ -40,8 +41,13 @@ export interface Config {
   auditToken: string | null;
   /** Upload and login rate limits: requests per window, per openId and per client IP. */
   rateLimit: { windowSeconds: number; perUser: number; perIp: number };
-  /** Header holding the client IP behind a proxy (last value wins); `null`: the peer address. */
+  /**
+   * Header holding the client IP behind proxies, believed only from `trustedProxies` (the
+   * right-most address that is not a trusted proxy is the client); `null`: the peer address.
+   */
   clientIpHeader: string | null;
+  /** Peers (CIDR ranges) whose forwarding header is believed: `TRUSTED_PROXIES`. */
+  trustedProxies: IpRange[];
   /** How long a WeChat login call may take before it counts as unavailable, in ms. */
   wechatLoginTimeoutMs: number;
   /** Push delivery, the WeChat message client and the broadcast worker (src/push/settings.ts). */
@@ -71,7 +77,7 @@ export function loadConfig(env: Env): Config {
   const url = env.UPSTASH_REDIS_REST_URL || undefined;
   const token = env.UPSTASH_REDIS_REST_TOKEN || undefined;
   if (url && !/^https?:\/\/[^\s]+$/.test(url)) {
-    problems.push(`UPSTASH_REDIS_REST_URL must be an http(s) URL, got "${url}"`);
+    problems.push(`UPSTASH_REDIS_REST_URL must be an http(s) URL, got ${redactedUrl(url)}`);
   }
   if (url && !token) {
     problems.push("UPSTASH_REDIS_REST_TOKEN is required with UPSTASH_REDIS_REST_URL");
@@ -89,7 +95,7 @@ export function loadConfig(env: Env): Config {
   };
   const apiBase = (env.WECHAT_API_BASE || "https://api.weixin.qq.com").replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s]+$/.test(apiBase)) {
-    problems.push(`WECHAT_API_BASE must be an http(s) URL, got "${apiBase}"`);
+    problems.push(`WECHAT_API_BASE must be an http(s) URL, got ${redactedUrl(apiBase)}`);
   }
   const tokenMode = env.WECHAT_TOKEN_MODE || "stable";
   if (tokenMode !== "stable" && tokenMode !== "classic") {
@@ -118,7 +124,7 @@ export function loadConfig(env: Env): Config {
       perUser: int("RATE_LIMIT_PER_USER", 120, 1, 1_000_000_000)!,
       perIp: int("RATE_LIMIT_PER_IP", 1_200, 1, 1_000_000_000)!,
     },
-    clientIpHeader: clientIpHeader(env.CLIENT_IP_HEADER, problems),
+    ...clientIpSettings(env, problems),
     wechatLoginTimeoutMs: int("WECHAT_LOGIN_TIMEOUT_MS", 5_000, 100, 60_000)!,
     push: readPushSettings(env, problems),
   };
@@ -129,12 +135,58 @@ export function loadConfig(env: Env): Config {
   return config;
 }
 
-/** CLIENT_IP_HEADER: a header name (lower-cased), or `null` to use the peer address. */
-function clientIpHeader(raw: string | undefined, problems: string[]): string | null {
-  if (raw === undefined || raw === "") return null;
+/**
+ * A URL as it may appear in an error: scheme and host only. A pasted URL may carry a password
+ * (`rediss://default:<password>@host`), a token in its query or path: none of it is printed.
+ *
+ * @example
+ * ```ts
+ * redactedUrl("rediss://default:secret@eu1.upstash.io:6379");
+ * // => "rediss://eu1.upstash.io:6379" (credentials, path and query not shown)
+ * ```
+ */
+export function redactedUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    return "a value that is not a URL";
+  }
+  const hidden = parsed.username || parsed.password || parsed.search || parsed.hash ||
+    parsed.pathname.replace(/^\/$/, "");
+  const shown = `${parsed.protocol}//${parsed.host}`;
+  return hidden ? `"${shown}" (credentials, path and query not shown)` : `"${shown}"`;
+}
+
+/**
+ * CLIENT_IP_HEADER (a header name, lower-cased) and TRUSTED_PROXIES (comma-separated CIDR ranges
+ * or addresses). A forwarding header is believed only from a trusted proxy, so naming a header
+ * needs the proxies too; naming proxies alone reads `X-Forwarded-For`.
+ */
+function clientIpSettings(
+  env: Env,
+  problems: string[],
+): { clientIpHeader: string | null; trustedProxies: IpRange[] } {
+  const trustedProxies: IpRange[] = [];
+  for (const entry of (env.TRUSTED_PROXIES ?? "").split(",").map((e) => e.trim())) {
+    if (entry === "") continue;
+    const range = parseIpRange(entry);
+    if (range) trustedProxies.push(range);
+    else problems.push(`TRUSTED_PROXIES must list CIDR ranges or IP addresses, got "${entry}"`);
+  }
+  const raw = env.CLIENT_IP_HEADER;
+  if (raw === undefined || raw === "") {
+    return { clientIpHeader: trustedProxies.length > 0 ? "x-forwarded-for" : null, trustedProxies };
+  }
   if (!/^[A-Za-z0-9-]{1,64}$/.test(raw)) {
     problems.push(`CLIENT_IP_HEADER must be a header name, got "${raw}"`);
-    return null;
+    return { clientIpHeader: null, trustedProxies };
   }
-  return raw.toLowerCase();
+  if (trustedProxies.length === 0 && !(env.TRUSTED_PROXIES ?? "").trim()) {
+    problems.push(
+      "CLIENT_IP_HEADER needs TRUSTED_PROXIES (the proxies' addresses): anyone reaching the " +
+        "port directly could otherwise choose their own client IP",
+    );
+  }
+  return { clientIpHeader: raw.toLowerCase(), trustedProxies };
 }

@@ -67,6 +67,7 @@ Deno.test("config: rate limits, client IP header and login timeout have defaults
     RATE_LIMIT_PER_USER: "5",
     RATE_LIMIT_PER_IP: "50",
     CLIENT_IP_HEADER: "X-Forwarded-For",
+    TRUSTED_PROXIES: "10.0.0.0/8",
     WECHAT_LOGIN_TIMEOUT_MS: "1500",
   });
   assert.deepEqual(set.rateLimit, { windowSeconds: 10, perUser: 5, perIp: 50 });
@@ -137,4 +138,54 @@ Deno.test("config: push settings have safe defaults and are validated by name", 
       "BROADCAST_RECLAIM_MS must be greater than WECHAT_TIMEOUT_MS",
     ]
   ) assert.match(message, new RegExp(name));
+});
+
+Deno.test("config: a credential in a URL never appears in the error, nor on the console at start", async () => {
+  const env = {
+    UPSTASH_REDIS_REST_URL: "rediss://default:pw-s3cr3t-1@eu1-x.upstash.io:6379",
+    UPSTASH_REDIS_REST_TOKEN: "token-s3cr3t-2",
+    WECHAT_API_BASE: "ftp://user:pw-s3cr3t-3@api.example.com/base?access_token=s3cr3t-4",
+  };
+  let message = "";
+  assert.throws(() => loadConfig(env), (err) => {
+    message = (err as Error).message;
+    return err instanceof ConfigError;
+  });
+  assert.match(message, /UPSTASH_REDIS_REST_URL must be an http\(s\) URL, got "rediss:\/\/eu1-x/);
+  assert.match(message, /WECHAT_API_BASE must be an http\(s\) URL, got "ftp:\/\/api.example.com"/);
+  assert.doesNotMatch(message, /s3cr3t|default:|user:/);
+
+  // The real start path: the process exits 2 and prints the problems, no secret.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
+    env: { ...env, PORT: "0" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const printed = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2);
+  assert.match(printed, /UPSTASH_REDIS_REST_URL/);
+  assert.doesNotMatch(printed, /s3cr3t/);
+});
+
+Deno.test("config: TRUSTED_PROXIES lists CIDR ranges; a client IP header needs them", () => {
+  const set = loadConfig({ TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.7, ::1, fd00::/8" });
+  assert.equal(set.trustedProxies.length, 4);
+  assert.equal(set.clientIpHeader, "x-forwarded-for", "proxies alone read X-Forwarded-For");
+  assert.equal(loadConfig({}).trustedProxies.length, 0);
+  let message = "";
+  assert.throws(
+    () => loadConfig({ TRUSTED_PROXIES: "10.0.0.0/33, proxy.local" }),
+    (err) => {
+      message = (err as Error).message;
+      return err instanceof ConfigError && err.problems.length === 2;
+    },
+  );
+  assert.match(message, /TRUSTED_PROXIES .*"10.0.0.0\/33"/);
+  assert.throws(
+    () => loadConfig({ CLIENT_IP_HEADER: "X-Real-IP" }),
+    (err) =>
+      err instanceof ConfigError && /CLIENT_IP_HEADER needs TRUSTED_PROXIES/.test(err.message),
+  );
 });

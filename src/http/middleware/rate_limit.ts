@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Context } from "hono";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
 import { upstashRequestOptions } from "../../shared/upstash_options.ts";
@@ -119,17 +118,4 @@ export async function enforceLimits(checks: [RateLimiter, string][]): Promise<vo
   throw new ApiError(429, "rate_limited", `too many requests; retry in ${retryAfter} s`, {
     "Retry-After": String(retryAfter),
   });
-}
-
-/**
- * The client's IP: the last value of `header` when the service sits behind a proxy that sets
- * it, otherwise the peer address `Deno.serve` reports ("unknown" when there is none).
- */
-export function clientIp(c: Context, header: string | null): string {
-  if (header !== null) {
-    const value = c.req.header(header)?.split(",").pop()?.trim();
-    if (value) return value.slice(0, 64);
-  }
-  const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return env?.remoteAddr?.hostname ?? "unknown";
 }

@@ -9,10 +9,10 @@ import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { requireRole } from "../middleware/auth.ts";
+import { clientIp } from "../middleware/client_ip.ts";
 import { creditRoutes } from "./credits.ts";
 import { formIdRoutes } from "./formids.ts";
 import {
-  clientIp,
   enforceLimits,
   type LimitSpec,
   memoryLimiter,
@@ -50,7 +50,10 @@ export function creditsInRoutes({ config, ledger, clock }: CreditsInDeps): Hono 
   const limits: MiddlewareHandler<{ Variables: SessionVariables }> = async (c, next) => {
     await enforceLimits([
       [userLimiter, c.get("openId")],
-      [ipLimiter, clientIp(c, config.clientIpHeader)],
+      [
+        ipLimiter,
+        clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
+      ],
     ]);
     await next();
   };

@@ -9,9 +9,10 @@ import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { code2Session, WeChatLoginError } from "../../wechat/login.ts";
 import { ApiError } from "../middleware/errors.ts";
+import { clientIp } from "../middleware/client_ip.ts";
 import { isLoginCode, isOpenId } from "../middleware/input_rules.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
-import { clientIp, enforceLimits, type RateLimiter } from "../middleware/rate_limit.ts";
+import { enforceLimits, type RateLimiter } from "../middleware/rate_limit.ts";
 import { issueSession } from "../middleware/session_token.ts";
 
 /** What the sessions route needs. */
@@ -33,7 +34,10 @@ export function sessionRoutes({ config, clock, ipLimiter }: SessionRouteDeps): H
         "set SESSION_SECRET, WECHAT_APPID and WECHAT_SECRET to log in",
       );
     }
-    await enforceLimits([[ipLimiter, clientIp(c, config.clientIpHeader)]]);
+    await enforceLimits([[
+      ipLimiter,
+      clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
+    ]]);
     const body = await readJsonObject(c, ["code"]);
     if (!isLoginCode(body.code)) {
       throw new ApiError(400, "invalid_code", "code must be the string wx.login returned");

@@ -57,6 +57,7 @@ for (const store of STORES) {
       RATE_LIMIT_PER_IP: "4",
       RATE_LIMIT_WINDOW_SECONDS: HOUR,
       CLIENT_IP_HEADER: "X-Forwarded-For",
+      TRUSTED_PROXIES: "127.0.0.0/8, ::1",
     });
     const url = rig.svc.url;
     const from = (ip: string) => ({ "x-forwarded-for": `10.9.9.9, ${ip}` });
