@@ -49,11 +49,27 @@ export const onError: ErrorHandler = (err, c) => {
       : "bad_request";
     return errorResponse(c, status, code, err.message || "request refused");
   }
+  // Logs name the route's pattern, never its path: a path may hold an openId.
+  const route = `${c.req.method} ${c.req.routePath}`;
+  if (clientWentAway(err)) {
+    // Nobody reads this answer; one quiet line, no error.
+    console.info(`request aborted by the client: ${route}`);
+    return errorResponse(c, 400, "aborted", "the request was aborted by the client");
+  }
   // One line, no stack: a stack (or a nested cause) may carry request data into the logs.
   const what = err instanceof Error ? `${err.name}: ${err.message}` : typeof err;
-  console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${what.slice(0, 300)}`);
+  console.error(`unhandled error on ${route}: ${what.slice(0, 300)}`);
   return errorResponse(c, 500, "internal", "internal error");
 };
+
+/**
+ * Whether `err` is the client closing the connection while its request was read (Deno throws
+ * `BadResource`, `Interrupted` or `ConnectionReset` from the body stream).
+ */
+function clientWentAway(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted ||
+    err instanceof Deno.errors.ConnectionReset;
+}
 
 /** 404 in the same shape. */
 export const notFound: NotFoundHandler = (c) =>

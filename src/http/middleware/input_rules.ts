@@ -16,9 +16,22 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]{1,128}$/;
 /** openids are 28 characters of base64url in practice; allow up to 128 of that alphabet. */
 const OPEN_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/**
+ * The prefix of every subscribe credit's id (`sub:<reportId>:<templateId>`, minted by the
+ * server). An uploaded formId or prepay_id never has it, so credits of different kinds cannot
+ * collide: an upload could otherwise make a later subscription report a duplicate.
+ */
+export const SUBSCRIBE_CREDIT_PREFIX = "sub:";
+
+/** The id of the subscribe credit a report's accept of `templateId` mints. */
+export function subscribeCreditId(reportId: string, templateId: string): string {
+  return `${SUBSCRIBE_CREDIT_PREFIX}${reportId}:${templateId}`;
+}
+
 /** Why a formId is refused before it reaches the ledger, or `null` when it may go in. */
 export function formIdProblem(formId: string): "placeholder" | "invalid_format" | null {
   if (PLACEHOLDER_FORM_IDS.includes(formId)) return "placeholder";
+  if (formId.startsWith(SUBSCRIBE_CREDIT_PREFIX)) return "invalid_format";
   return PRINTABLE_ASCII.test(formId) ? null : "invalid_format";
 }
 

@@ -26,6 +26,8 @@ export interface SessionRouteDeps {
 /** The session route. */
 export function sessionRoutes({ config, clock, ipLimiter }: SessionRouteDeps): Hono {
   return new Hono().post("/v1/sessions", jsonBodyLimit(), async (c) => {
+    // A session token is a credential: no cache (a proxy's, a WebView's) may keep the answer.
+    c.header("Cache-Control", "no-store");
     const { appid, secret, apiBase } = config.wechat;
     if (config.sessionSecret === null || appid === null || secret === null) {
       throw new ApiError(

@@ -11,7 +11,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
-import { isTemplateId } from "../middleware/input_rules.ts";
+import { isTemplateId, subscribeCreditId } from "../middleware/input_rules.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
 
@@ -70,7 +70,11 @@ export function subscriptionRoutes({ ledger, session, limits }: SubscriptionRout
           );
         }
         if (answer === "accept") {
-          credits.push({ formId: `sub:${reportId}:${templateId}`, kind: "subscribe", templateId });
+          credits.push({
+            formId: subscribeCreditId(reportId, templateId),
+            kind: "subscribe",
+            templateId,
+          });
         } else ignored[answer as Exclude<Answer, "accept">]++;
       }
       const outcome = credits.length > 0

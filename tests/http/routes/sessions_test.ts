@@ -183,3 +183,18 @@ Deno.test("sessions: no log line carries the session_key, the app secret or a to
     await rig.close();
   }
 });
+
+Deno.test("sessions: the login answer, and its refusals, are never cached (Cache-Control: no-store)", async () => {
+  const rig = await startRig("memory");
+  try {
+    const { code } = await simCode(rig.sim, "carol");
+    const ok = await call(`${rig.svc.url}/v1/sessions`, "POST", { code });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("cache-control"), "no-store");
+    const refused = await call(`${rig.svc.url}/v1/sessions`, "POST", { code: "never-issued" });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get("cache-control"), "no-store");
+  } finally {
+    await rig.close();
+  }
+});

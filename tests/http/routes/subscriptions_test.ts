@@ -86,3 +86,32 @@ for (const store of STORES) {
     }
   });
 }
+
+for (const store of STORES) {
+  Deno.test(`subscriptions (${store}): an uploaded formId shaped like a subscribe credit's id is refused, so no later report is taken for a duplicate`, async () => {
+    const rig = await startRig(store);
+    try {
+      const { token } = await login(rig, "mallory");
+      const upload = await call(
+        `${rig.svc.url}/v1/formids`,
+        "POST",
+        { formIds: ["sub:r-9:TPL_A", "plain-formid-1"] },
+        token,
+      );
+      assert.equal(upload.status, 200);
+      assert.deepEqual(upload.body.rejected, [
+        { formId: "sub:r-9:TPL_A", index: 0, reason: "invalid_format" },
+      ]);
+      const report = await call(
+        `${rig.svc.url}/v1/subscriptions`,
+        "POST",
+        { results: { TPL_A: "accept" }, reportId: "r-9" },
+        token,
+      );
+      assert.equal(report.body.accepted, 1, "the subscription is a new credit");
+      assert.equal(report.body.duplicates, 0);
+    } finally {
+      await rig.close();
+    }
+  });
+}
