@@ -39,6 +39,8 @@ export interface Config {
   adminToken: string | null;
   /** Bearer token for read-only audit endpoints; `null`: only the admin token reads. */
   auditToken: string | null;
+  /** Server-side verifications and NDJSON exports running at once: per token, and overall. */
+  auditConcurrency: { perToken: number; overall: number };
   /** Upload and login rate limits: requests per window, per openId and per client IP. */
   rateLimit: { windowSeconds: number; perUser: number; perIp: number };
   /**
@@ -119,6 +121,10 @@ export function loadConfig(env: Env): Config {
     sessionTtlSeconds: int("SESSION_TTL_SECONDS", 7_200, 60, 30 * 86_400)!,
     adminToken: secret("ADMIN_TOKEN", 16),
     auditToken: secret("AUDIT_TOKEN", 16),
+    auditConcurrency: {
+      perToken: int("AUDIT_CONCURRENCY_PER_TOKEN", 2, 1, 64)!,
+      overall: int("AUDIT_CONCURRENCY", 4, 1, 256)!,
+    },
     rateLimit: {
       windowSeconds: int("RATE_LIMIT_WINDOW_SECONDS", 60, 1, 86_400)!,
       perUser: int("RATE_LIMIT_PER_USER", 120, 1, 1_000_000_000)!,

@@ -17,7 +17,8 @@ import { logPages } from "../../audit/pages.ts";
 import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../../audit/verify.ts";
 import type { LogHead } from "../../ledger/events.ts";
 import type { LedgerStore } from "../../ledger/store.ts";
-import { requireRole, type RoleTokens } from "../middleware/auth.ts";
+import { bearerToken, requireRole, type RoleTokens } from "../middleware/auth.ts";
+import { concurrencyLimit, type ConcurrencyLimits } from "../middleware/concurrency.ts";
 import { ApiError } from "../middleware/errors.ts";
 
 /** Events per JSON page: default and maximum. */
@@ -28,12 +29,30 @@ export const VERIFY_BUDGET_MS = { default: 5_000, max: 25_000 };
 const STREAM_PAGE = 2_000;
 const STREAM_IN_FLIGHT = 2;
 
+/** What the audit routes need: the role tokens and how many audits may run at once. */
+export interface EventRouteSettings extends RoleTokens {
+  auditConcurrency: { perToken: number; overall: number };
+}
+
 /** The audit routes over `store`. */
-export function eventRoutes(tokens: RoleTokens, store: LedgerStore): Hono {
+export function eventRoutes(settings: EventRouteSettings, store: LedgerStore): Hono {
   const app = new Hono();
-  const auditor = requireRole(tokens, ["admin", "auditor"]);
+  const auditor = requireRole(settings, ["admin", "auditor"]);
   app.use("/v1/events", auditor);
   app.use("/v1/audit/*", auditor);
+  // Verifications and exports read the whole log: a few at a time, per token and overall, so
+  // a read-only token cannot take the service's time or memory from everyone else.
+  const limits: ConcurrencyLimits = {
+    perKey: settings.auditConcurrency.perToken,
+    overall: settings.auditConcurrency.overall,
+  };
+  const heavy = concurrencyLimit(
+    "audits and exports",
+    limits,
+    (c) => bearerToken(c.req.header("authorization")) ?? "",
+  );
+  app.use("/v1/audit/verify", heavy);
+  app.use("/v1/events", (c, next) => wantsNdjson(c.req.header("accept")) ? heavy(c, next) : next());
 
   app.get("/v1/events", async (c) => {
     const after = integerParam(c.req.query("after"), "after", 0, 0, Number.MAX_SAFE_INTEGER);
