@@ -33,3 +33,6 @@ export function ledgerKeys(prefix: string) {
     broadcastTally: (id: string) => `${prefix}:bc:${id}:tally`,
   };
 }
+
+/** The key names of one ledger (see {@link ledgerKeys}). */
+export type LedgerKeys = ReturnType<typeof ledgerKeys>;
