@@ -7,7 +7,14 @@ import type { LedgerEvent } from "../../ledger/events.ts";
 import { encodeEntry } from "./entry.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 
-/** append.lua with its prelude and constants. */
+/**
+ * append.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(APPEND_LUA); // what appendScript loads
+ * ```
+ */
 export const APPEND_LUA = writingScriptSource("append");
 
 /**

@@ -9,13 +9,34 @@ import { STATE_LETTER } from "../../ledger/delivery.ts";
 import type { LedgerKeys } from "./keys.ts";
 import type { LuaConstants } from "./scripts.ts";
 
-/** The state of a user whose credit was taken, followed by the formId. */
+/**
+ * The state of a user whose credit was taken, followed by the formId.
+ *
+ * @example
+ * ```ts
+ * STATE_TAKEN + "f1"; // the state after taking credit f1
+ * ```
+ */
 export const STATE_TAKEN = "t|";
 
-/** The state of a user whose delivery was lost after its credit was taken. */
+/**
+ * The state of a user whose delivery was lost after its credit was taken.
+ *
+ * @example
+ * ```ts
+ * state === STATE_LOST; // a lost delivery: never retried
+ * ```
+ */
 export const STATE_LOST = "u";
 
-/** What take.lua and record.lua receive about states. */
+/**
+ * What take.lua and record.lua receive about states.
+ *
+ * @example
+ * ```ts
+ * writingScriptSource("record", BROADCAST_STATE_CONSTANTS);
+ * ```
+ */
 export const BROADCAST_STATE_CONSTANTS: LuaConstants = { STATE_LETTER, STATE_TAKEN, STATE_LOST };
 
 /**

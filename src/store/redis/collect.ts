@@ -11,7 +11,14 @@ import { creditValue, usersScore } from "./credit_value.ts";
 import { encodeEntry } from "./entry.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 
-/** collect.lua with its prelude and constants. */
+/**
+ * collect.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(COLLECT_LUA); // what collectScript loads
+ * ```
+ */
 export const COLLECT_LUA = writingScriptSource("collect");
 
 /**

@@ -8,7 +8,14 @@ import type { ConsumeRequest } from "../../ledger/store.ts";
 import { kindLetters, parseCredit } from "./credit_value.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 
-/** consume.lua with its prelude and constants. */
+/**
+ * consume.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(CONSUME_LUA); // what consumeScript loads
+ * ```
+ */
 export const CONSUME_LUA = writingScriptSource("consume");
 
 /**

@@ -9,10 +9,24 @@
 import type { Credit, CreditFilter } from "../../ledger/credit_rules.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 
-/** Users index score of a credit that never expires: 9999-12-31T23:59:59.999Z. */
+/**
+ * Users index score of a credit that never expires: 9999-12-31T23:59:59.999Z.
+ *
+ * @example
+ * ```ts
+ * new Date(NO_EXPIRY_SCORE).toISOString(); // "9999-12-31T23:59:59.999Z"
+ * ```
+ */
 export const NO_EXPIRY_SCORE = 253402300799999;
 
-/** The letter each kind is stored as. */
+/**
+ * The letter each kind is stored as.
+ *
+ * @example
+ * ```ts
+ * KIND_LETTER.subscribe; // "s"
+ * ```
+ */
 export const KIND_LETTER: Readonly<Record<CreditKind, string>> = {
   form: "f",
   prepay: "p",
@@ -25,7 +39,14 @@ const LETTER_KIND: Readonly<Record<string, CreditKind>> = {
   s: "subscribe",
 };
 
-/** Separates the parts of a stored credit value. */
+/**
+ * Separates the parts of a stored credit value.
+ *
+ * @example
+ * ```ts
+ * "1000|3|p|".split(CREDIT_SEPARATOR); // ["1000", "3", "p", ""]
+ * ```
+ */
 export const CREDIT_SEPARATOR = "|";
 
 const S = CREDIT_SEPARATOR;

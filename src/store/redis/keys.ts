@@ -5,7 +5,14 @@
  * @module
  */
 
-/** Key names for a ledger under `prefix`. */
+/**
+ * Key names for a ledger under `prefix`.
+ *
+ * @example
+ * ```ts
+ * ledgerKeys("ledger").segment(0); // "ledger:log:0"
+ * ```
+ */
 export function ledgerKeys(prefix: string) {
   return {
     /** HASH seq, at, seg, chunk, sealed, hash: the log's head, layout and sealed head. */
@@ -34,5 +41,12 @@ export function ledgerKeys(prefix: string) {
   };
 }
 
-/** The key names of one ledger (see {@link ledgerKeys}). */
+/**
+ * The key names of one ledger (see {@link ledgerKeys}).
+ *
+ * @example
+ * ```ts
+ * const keys: LedgerKeys = ledgerKeys("ledger");
+ * ```
+ */
 export type LedgerKeys = ReturnType<typeof ledgerKeys>;

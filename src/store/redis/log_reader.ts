@@ -13,7 +13,14 @@ import { type ChainPieces, pageEvents, type RawEntry } from "./log_page.ts";
 import type { Sealer } from "./sealer.ts";
 import { fromStoredHash, STORED_HASH_LENGTH as W } from "./stored_hash.ts";
 
-/** Events per segment stream and hashes per chain string. */
+/**
+ * Events per segment stream and hashes per chain string.
+ *
+ * @example
+ * ```ts
+ * const { seg, chunk }: LogLayout = { seg: 100_000, chunk: 1_500 };
+ * ```
+ */
 export interface LogLayout {
   seg: number;
   chunk: number;

@@ -11,11 +11,32 @@ import { parseCredits } from "./credit_value.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
 
-/** view.lua. */
+/**
+ * view.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(VIEW_LUA).exec([keys.projection], [prefix, openId]);
+ * ```
+ */
 export const VIEW_LUA = scriptSource(["view"]);
-/** users.lua. */
+/**
+ * users.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(USERS_LUA).exec([keys.projection], [prefix, "0", "100"]);
+ * ```
+ */
 export const USERS_LUA = scriptSource(["users"]);
-/** projection.lua. */
+/**
+ * projection.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(PROJECTION_LUA).exec([keys.projection], [prefix, "0", "100", String(now)]);
+ * ```
+ */
 export const PROJECTION_LUA = scriptSource(["projection"]);
 
 /**

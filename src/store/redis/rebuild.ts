@@ -19,9 +19,23 @@ import type { RawEntry } from "./log_page.ts";
 import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
 import type { Sealer } from "./sealer.ts";
 
-/** swap.lua. */
+/**
+ * swap.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(SWAP_LUA).exec([keys.head, keys.projection], [String(covered), version]);
+ * ```
+ */
 export const SWAP_LUA = scriptSource(["swap"]);
-/** write_users.lua. */
+/**
+ * write_users.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(WRITE_USERS_LUA).exec([keys.users(version)], args);
+ * ```
+ */
 export const WRITE_USERS_LUA = scriptSource(["write_users"]);
 
 /** Script calls in flight at once while writing a rebuilt projection. */

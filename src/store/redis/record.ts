@@ -10,7 +10,14 @@ import type { LedgerKeys } from "./keys.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 import { pushRelease } from "./release.ts";
 
-/** record.lua with its prelude and constants. */
+/**
+ * record.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(RECORD_LUA); // what recordScript loads
+ * ```
+ */
 export const RECORD_LUA = writingScriptSource("record", BROADCAST_STATE_CONSTANTS);
 
 /**

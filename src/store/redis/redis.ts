@@ -41,7 +41,14 @@ import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { takeScript } from "./take.ts";
 import { tallyScript } from "./tally.ts";
 
-/** How to reach Redis and where the ledger lives in it. */
+/**
+ * How to reach Redis and where the ledger lives in it.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { url, token, prefix: "ledger", segmentEvents: 100_000 };
+ * ```
+ */
 export interface RedisStoreOptions {
   url: string;
   token: string;

@@ -10,7 +10,14 @@ import { creditValue, usersScore } from "./credit_value.ts";
 import { encodeEntry } from "./entry.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 
-/** release.lua with its prelude and constants. */
+/**
+ * release.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(RELEASE_LUA); // what releaseScript loads
+ * ```
+ */
 export const RELEASE_LUA = writingScriptSource("release");
 
 /**

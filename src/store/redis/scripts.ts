@@ -9,15 +9,36 @@
  */
 import type { Redis } from "@upstash/redis";
 
-/** A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT (`redis.createScript`). */
+/**
+ * A loaded Lua script: EVALSHA, falling back to EVAL on NOSCRIPT (`redis.createScript`).
+ *
+ * @example
+ * ```ts
+ * const script: LuaScript = redis.createScript(source);
+ * ```
+ */
 export interface LuaScript {
   exec(keys: string[], args: string[]): Promise<unknown>;
 }
 
-/** A constant a script can receive: a string, a number, or a table of them. */
+/**
+ * A constant a script can receive: a string, a number, or a table of them.
+ *
+ * @example
+ * ```ts
+ * const letters: LuaValue = { form: "f", prepay: "p" };
+ * ```
+ */
 export type LuaValue = string | number | Readonly<Record<string, string | number>>;
 
-/** Constants by their Lua name. */
+/**
+ * Constants by their Lua name.
+ *
+ * @example
+ * ```ts
+ * const constants: LuaConstants = { NO_EXPIRY_SCORE: 253402300799999 };
+ * ```
+ */
 export type LuaConstants = Readonly<Record<string, LuaValue>>;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -21,12 +21,33 @@ import { IsoTimes } from "./iso_time.ts";
 import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
 
-/** pending.lua. */
+/**
+ * pending.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(PENDING_LUA).exec([keys.head], [prefix, "2000"]);
+ * ```
+ */
 export const PENDING_LUA = scriptSource(["pending"]);
-/** seal.lua with its constants. */
+/**
+ * seal.lua with its constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(SEAL_LUA).exec([keys.head], [prefix, from, hashes, lastHex, "1500"]);
+ * ```
+ */
 export const SEAL_LUA = scriptSource(["seal"], { STORED_HASH_LENGTH });
 
-/** The sealed head after a round: every event up to `seq` has its hash stored. */
+/**
+ * The sealed head after a round: every event up to `seq` has its hash stored.
+ *
+ * @example
+ * ```ts
+ * const { seq, hash }: SealedHead = await sealer.seal();
+ * ```
+ */
 export interface SealedHead {
   seq: number;
   hash: string;
@@ -38,6 +59,11 @@ const SEAL_BATCH = 2_000;
 /**
  * Hashes per chain string of a new log: 64,500 bytes, which Redis's allocator (jemalloc) holds
  * in a 64 KiB block with little to spare.
+ *
+ * @example
+ * ```ts
+ * CHAIN_CHUNK * STORED_HASH_LENGTH; // 64,500 bytes per full chain string
+ * ```
  */
 export const CHAIN_CHUNK = 1_500;
 

@@ -11,10 +11,24 @@ import type { LedgerKeys } from "./keys.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 import type { LuaConstants } from "./scripts.ts";
 
-/** What take.lua answers for one delivery, the first of its three reply fields. */
+/**
+ * What take.lua answers for one delivery, the first of its three reply fields.
+ *
+ * @example
+ * ```ts
+ * reply[0] === TAKE_REPLY.taken; // the first delivery got a credit
+ * ```
+ */
 export const TAKE_REPLY = { taken: "t", none: "n", done: "d", lost: "l" } as const;
 
-/** What take.lua receives besides lib.lua's constants. */
+/**
+ * What take.lua receives besides lib.lua's constants.
+ *
+ * @example
+ * ```ts
+ * writingScriptSource("take", TAKE_CONSTANTS);
+ * ```
+ */
 export const TAKE_CONSTANTS: LuaConstants = {
   ...BROADCAST_STATE_CONSTANTS,
   LOST_ERRCODE: LOST_DELIVERY.errcode,
@@ -22,7 +36,14 @@ export const TAKE_CONSTANTS: LuaConstants = {
   TAKE_REPLY,
 };
 
-/** take.lua with its prelude and constants. */
+/**
+ * take.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(TAKE_LUA); // what takeScript loads
+ * ```
+ */
 export const TAKE_LUA = writingScriptSource("take", TAKE_CONSTANTS);
 
 /**

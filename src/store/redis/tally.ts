@@ -8,7 +8,14 @@ import { type BroadcastTally, parseTally } from "../../ledger/delivery.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { loadScript, scriptSource } from "./scripts.ts";
 
-/** tally.lua. */
+/**
+ * tally.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(TALLY_LUA).exec([keys.broadcastTally("b1")], []);
+ * ```
+ */
 export const TALLY_LUA = scriptSource(["tally"]);
 
 /**
