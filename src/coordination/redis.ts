@@ -14,6 +14,18 @@ function source(name: string): string {
   return Deno.readTextFileSync(new URL(`./lua/${name}.lua`, import.meta.url));
 }
 
+/**
+ * The source of delete_if_equals.lua (KEYS[1] the key, ARGV[1] the value it must hold; returns
+ * 1 when deleted): releases a lock only while it is still ours. The Redis store's rebuild lock
+ * uses it too.
+ *
+ * @example
+ * ```ts
+ * await redis.createScript(DELETE_IF_EQUALS_LUA).exec([lockKey], [token]);
+ * ```
+ */
+export const DELETE_IF_EQUALS_LUA = source("delete_if_equals");
+
 interface LuaScript {
   exec(keys: string[], args: string[]): Promise<unknown>;
 }

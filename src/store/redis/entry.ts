@@ -103,6 +103,17 @@ const CODE_OF: Record<string, string> = Object.fromEntries(
   Object.entries(LAYOUTS).map(([code, layout]) => [layout.type, code]),
 );
 
+/**
+ * The code of each compactly stored event type. The Lua scripts that build an entry themselves
+ * (FormIdConsumed, PushFailed) get their codes from here (scripts.ts).
+ *
+ * @example
+ * ```ts
+ * TYPE_CODE.FormIdConsumed; // "U"
+ * ```
+ */
+export const TYPE_CODE: Readonly<Record<string, string>> = CODE_OF;
+
 /** The field of a log entry. */
 export const ENTRY_FIELD = "e";
 

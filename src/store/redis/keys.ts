@@ -5,7 +5,14 @@
  * @module
  */
 
-/** Key names for a ledger under `prefix`. */
+/**
+ * Key names for a ledger under `prefix`.
+ *
+ * @example
+ * ```ts
+ * ledgerKeys("ledger").segment(0); // "ledger:log:0"
+ * ```
+ */
 export function ledgerKeys(prefix: string) {
   return {
     /** HASH seq, at, seg, chunk, sealed, hash: the log's head, layout and sealed head. */
@@ -33,3 +40,13 @@ export function ledgerKeys(prefix: string) {
     broadcastTally: (id: string) => `${prefix}:bc:${id}:tally`,
   };
 }
+
+/**
+ * The key names of one ledger (see {@link ledgerKeys}).
+ *
+ * @example
+ * ```ts
+ * const keys: LedgerKeys = ledgerKeys("ledger");
+ * ```
+ */
+export type LedgerKeys = ReturnType<typeof ledgerKeys>;

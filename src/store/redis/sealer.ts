@@ -14,17 +14,40 @@
  *
  * @module
  */
+import type { Redis } from "@upstash/redis";
 import { canonicalEvent, GENESIS, linkHash } from "../../chain/chain.ts";
 import { readEntry } from "./entry.ts";
 import { IsoTimes } from "./iso_time.ts";
+import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
 
-/** A loaded Lua script. */
-interface LuaScript {
-  exec(keys: string[], args: string[]): Promise<unknown>;
-}
+/**
+ * pending.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(PENDING_LUA).exec([keys.head], [prefix, "2000"]);
+ * ```
+ */
+export const PENDING_LUA = scriptSource(["pending"]);
+/**
+ * seal.lua with its constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(SEAL_LUA).exec([keys.head], [prefix, from, hashes, lastHex, "1500"]);
+ * ```
+ */
+export const SEAL_LUA = scriptSource(["seal"], { STORED_HASH_LENGTH });
 
-/** The sealed head after a round: every event up to `seq` has its hash stored. */
+/**
+ * The sealed head after a round: every event up to `seq` has its hash stored.
+ *
+ * @example
+ * ```ts
+ * const { seq, hash }: SealedHead = await sealer.seal();
+ * ```
+ */
 export interface SealedHead {
   seq: number;
   hash: string;
@@ -36,23 +59,41 @@ const SEAL_BATCH = 2_000;
 /**
  * Hashes per chain string of a new log: 64,500 bytes, which Redis's allocator (jemalloc) holds
  * in a 64 KiB block with little to spare.
+ *
+ * @example
+ * ```ts
+ * CHAIN_CHUNK * STORED_HASH_LENGTH; // 64,500 bytes per full chain string
+ * ```
  */
 export const CHAIN_CHUNK = 1_500;
 
-/** Seals one ledger's log. */
+/**
+ * Seals one ledger's log (the owner of pending.lua and seal.lua).
+ *
+ * @example
+ * ```ts
+ * const sealer = new Sealer(redis, ledgerKeys(prefix).head, prefix);
+ * const { seq, hash } = await sealer.seal();
+ * ```
+ */
 export class Sealer {
   #current: Promise<SealedHead> | null = null;
   #next: Promise<SealedHead> | null = null;
+  readonly #pending: LuaScript;
+  readonly #seal: LuaScript;
   /** The sealed head as last seen; events up to it need no sealing. */
   known: SealedHead = { seq: 0, hash: GENESIS };
 
   constructor(
+    redis: Redis,
     readonly headKey: string,
     readonly prefix: string,
-    readonly scripts: { pending: LuaScript; seal: LuaScript },
     /** Hashes per chain string, when this sealer is the first to seal the log. */
     readonly chainChunk: number = CHAIN_CHUNK,
-  ) {}
+  ) {
+    this.#pending = loadScript(redis, PENDING_LUA);
+    this.#seal = loadScript(redis, SEAL_LUA);
+  }
 
   /**
    * Seals every event appended before this call (and whatever else is pending when the round
@@ -74,7 +115,7 @@ export class Sealer {
   async #sealAll(): Promise<SealedHead> {
     let target = Infinity;
     for (;;) {
-      const reply = await this.scripts.pending.exec(
+      const reply = await this.#pending.exec(
         [this.headKey],
         [this.prefix, String(SEAL_BATCH)],
       ) as unknown[];
@@ -146,6 +187,6 @@ export class Sealer {
    */
   async #store(from: number, hashes: string, last: string): Promise<number> {
     const args = [this.prefix, String(from), hashes, last, String(this.chainChunk)];
-    return Number(await this.scripts.seal.exec([this.headKey], args));
+    return Number(await this.#seal.exec([this.headKey], args));
   }
 }

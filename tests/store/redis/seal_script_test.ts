@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../../../src/chain/chain.ts";
-import { CHAIN_CHUNK } from "../../../src/store/redis/sealer.ts";
+import { CHAIN_CHUNK, SEAL_LUA } from "../../../src/store/redis/sealer.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "../../../src/store/redis/stored_hash.ts";
 import { ledgerKeys } from "../../../src/store/redis/keys.ts";
 import { createRedisStore } from "../../../src/store/redis/redis.ts";
-import { SCRIPTS } from "../../../src/store/redis/scripts.ts";
+import { APPEND_LUA } from "../../../src/store/redis/append.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
 import { readAll } from "../store_contract.ts";
 
@@ -31,7 +31,7 @@ Deno.test("seal.lua: a stale sealer writes nothing; past the head or out of step
   const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 100 });
   const raw = new Redis({ ...upstashFromEnv(), automaticDeserialization: false });
   const keys = ledgerKeys(prefix);
-  const seal = raw.createScript(SCRIPTS.seal);
+  const seal = raw.createScript(SEAL_LUA);
   const collected = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
       formId: `f${i}`,
@@ -125,11 +125,10 @@ Deno.test("collect seals its own events without reading them back, after any uns
   assert.equal((await raw.get(keys.chain(0)) as string).length, 2 * STORED_HASH_LENGTH);
 
   // Another writer appended and died before sealing: the next collect seals its events too.
-  const append = raw.createScript(SCRIPTS.append);
+  const append = raw.createScript(APPEND_LUA);
   await append.exec([keys.head, keys.projection], [
     prefix,
     String(T0 + 1),
-    new Date(T0 + 1).toISOString(),
     "4",
     "PushSucceeded",
     '{"openId":"u","pushId":"p1"}',

@@ -1,25 +1,28 @@
--- lib.lua: prepended to every script that appends to the log (see src/store/redis/scripts.ts).
+-- lib.lua: prepended to every script that appends to the log. TypeScript owner:
+-- src/store/redis/log_writer.ts (it hands over the constants and builds the arguments below;
+-- each writing script's own ARGV follow them, from ARGV[4]).
 --
--- KEYS[1] <prefix>:head   HASH seq, at, seg (and sealed, hash: see seal.lua)
+-- KEYS[1] <prefix>:head   HASH seq, at, seg (and sealed, hash, chunk: see seal.lua)
 -- KEYS[2] <prefix>:proj   STRING the live projection version ("0" when absent)
--- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] now as ISO-8601 (unused here), ARGV[4] default
--- segment size
+-- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] segment size of a new log
+-- Constants: NO_EXPIRY_SCORE, KIND_LETTER, CREDIT_SEPARATOR (credit_value.ts), FIELD_SEPARATOR,
+-- ENTRY_FIELD, ENTRY_CODE (entry.ts), BROADCAST_STATE_TTL_MS (src/ledger/delivery.ts).
 --
 -- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
--- "<seq>-0" and one field e = t ␟ a ␟ d (␟ = \127, DEL), where a is the time (epoch ms) and t and d
--- the event's type and data as src/store/redis/entry.ts encodes them (a type code and positional
--- fields, or the type's name and its canonical JSON data). Its chain hash
--- is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole budget): the
--- writing instance seals the new events right after this script returns (seal.lua).
--- The head is written once, by save_head(), at the end of the script.
+-- "<seq>-0" and one field ENTRY_FIELD = t FIELD_SEPARATOR a FIELD_SEPARATOR d, where a is the
+-- time (epoch ms) and t and d the event's type and data as src/store/redis/entry.ts encodes
+-- them (a type code and positional fields, or the type's name and its canonical JSON data).
+-- Its chain hash is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole
+-- budget): the writing instance seals the new events right after this script returns
+-- (seal.lua). The head is written once, by save_head(), at the end of the script.
 
 local PREFIX = ARGV[1]
 local NOW = tonumber(ARGV[2])
-local NO_EXPIRY_SCORE = 253402300799999 -- 9999-12-31, the users index score of a never-expiring credit
+local SUBSCRIBE = KIND_LETTER.subscribe
 
 local head = redis.call('HMGET', KEYS[1], 'seq', 'seg')
 local head_seq = tonumber(head[1]) or 0
-local seg_size = tonumber(head[2]) or tonumber(ARGV[4])
+local seg_size = tonumber(head[2]) or tonumber(ARGV[3])
 local appended = 0
 local proj_version = redis.call('GET', KEYS[2]) or '0'
 
@@ -47,9 +50,9 @@ end
 -- separator and the event must be stored as JSON instead.
 local function positional(fields)
   for _, field in ipairs(fields) do
-    if string.find(field, '\127', 1, true) then return nil end
+    if string.find(field, FIELD_SEPARATOR, 1, true) then return nil end
   end
-  return table.concat(fields, '\127')
+  return table.concat(fields, FIELD_SEPARATOR)
 end
 
 -- Byte order, as JavaScript orders ASCII strings (Lua's < follows the server's locale).
@@ -64,7 +67,8 @@ end
 local function append(t, d)
   local seq = head_seq + 1
   local segment = math.floor((seq - 1) / seg_size)
-  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', 'e', t .. '\127' .. ARGV[2] .. '\127' .. d)
+  redis.call('XADD', PREFIX .. ':log:' .. segment, seq .. '-0', ENTRY_FIELD,
+    t .. FIELD_SEPARATOR .. ARGV[2] .. FIELD_SEPARATOR .. d)
   head_seq = seq
   appended = appended + 1
   return seq
@@ -76,18 +80,23 @@ local function save_head()
   end
 end
 
--- A credit in a user's projection hash: "<expiresAt ms, 0 = never>|<uses left>|<f|p|s>|<templateId>"
+-- A credit in a user's projection hash (src/store/redis/credit_value.ts):
+-- "<expiresAt ms, 0 = never>|<uses left>|<kind letter>|<templateId>", | = CREDIT_SEPARATOR.
+-- (%x matches the character x itself when x is not alphanumeric.)
+local S = '%' .. CREDIT_SEPARATOR
+local CREDIT_PATTERN = '^(%d+)' .. S .. '(%d+)' .. S .. '(%a)' .. S .. '(.*)$'
 local function parse_credit(value)
-  local expires, uses, kind, template = string.match(value, '^(%d+)|(%d+)|(%a)|(.*)$')
+  local expires, uses, kind, template = string.match(value, CREDIT_PATTERN)
   return tonumber(expires), tonumber(uses), kind, template
 end
 
 local function credit_value(expires, uses, kind, template)
-  return expires .. '|' .. uses .. '|' .. kind .. '|' .. template
+  return expires .. CREDIT_SEPARATOR .. uses .. CREDIT_SEPARATOR .. kind .. CREDIT_SEPARATOR
+    .. template
 end
 
 -- Takes one use of the user's valid credit that expires soonest (a subscribe credit only for
--- its own template; `kinds` holds the allowed letters f, p, s), dropping expired entries met on
+-- its own template; `kinds` holds the allowed KIND_LETTERs), dropping expired entries met on
 -- the way, and appends FormIdConsumed. Returns formId, value before the use; nil when none.
 local function take_credit(open_id, template, kinds, push_id)
   local key = user_key(open_id)
@@ -99,7 +108,7 @@ local function take_credit(open_id, template, kinds, push_id)
     if expires ~= 0 and expires <= NOW then
       redis.call('HDEL', key, id)
     elseif uses > 0 and string.find(kinds, kind, 1, true)
-      and (kind ~= 's' or credit_template == template) then
+      and (kind ~= SUBSCRIBE or credit_template == template) then
       local rank = expires == 0 and NO_EXPIRY_SCORE or expires
       if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
         best_id, best_value, best_rank = id, value, rank
@@ -115,7 +124,7 @@ local function take_credit(open_id, template, kinds, push_id)
   end
   local d = positional({ best_id, open_id, push_id })
   if d then
-    append('U', d)
+    append(ENTRY_CODE.FormIdConsumed, d)
   else
     append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
       .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
@@ -139,9 +148,12 @@ local function release_credit(open_id, form_id, gone_value, score, t, d)
   return append(t, d)
 end
 
--- Keeps a broadcast's per-user state and tally (when there is a broadcast) for `ttl` ms more.
-local function keep_broadcast(state_key, tally_key, ttl)
+-- Keeps a broadcast's per-user state and tally (when there is a broadcast) for
+-- BROADCAST_STATE_TTL_MS more.
+local function keep_broadcast(state_key, tally_key)
   if state_key == '' then return end
-  redis.call('PEXPIRE', state_key, ttl)
-  if redis.call('EXISTS', tally_key) == 1 then redis.call('PEXPIRE', tally_key, ttl) end
+  redis.call('PEXPIRE', state_key, BROADCAST_STATE_TTL_MS)
+  if redis.call('EXISTS', tally_key) == 1 then
+    redis.call('PEXPIRE', tally_key, BROADCAST_STATE_TTL_MS)
+  end
 end

@@ -1,6 +1,8 @@
 -- pending.lua: the events appended but not sealed yet, for the sealer to hash (read-only).
+-- TypeScript owner: src/store/redis/sealer.ts.
 -- KEYS[1] <prefix>:head. ARGV[1] prefix, ARGV[2] most events to return.
--- Returns { sealed seq, hash of that event ('' when none), head seq, segment size, then per
+-- Appends: nothing.
+-- Returns: { sealed seq, hash of that event ('' when none), head seq, segment size, then per
 -- event: id, its field/value list } for events sealed+1 .. min(head seq, sealed + most).
 local prefix, most = ARGV[1], tonumber(ARGV[2])
 local head = redis.call('HMGET', KEYS[1], 'seq', 'seg', 'sealed', 'hash')

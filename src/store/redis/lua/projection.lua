@@ -1,7 +1,8 @@
 -- projection.lua: a page of the live projection, for audits; read-only.
+-- TypeScript owner: src/store/redis/projection_read.ts.
 -- KEYS[1] <prefix>:proj. ARGV[1] prefix, ARGV[2] cursor, ARGV[3] count, ARGV[4] now (epoch ms).
 -- ZSCANs the users index; for each user whose latest expiry is after now, adds their credits.
--- Returns { next cursor, openId, { HGETALL of the user }, openId, { ... }, ... }.
+-- Appends: nothing. Returns: { next cursor, openId, { HGETALL of the user }, openId, ... }.
 local version = redis.call('GET', KEYS[1]) or '0'
 local base = ARGV[1] .. ':p' .. version
 local page = redis.call('ZSCAN', base .. ':users', ARGV[2], 'COUNT', ARGV[3])

@@ -1,19 +1,22 @@
 -- record.lua: record the outcomes of many deliveries in one call.
--- ARGV[5] broadcast state HASH key ('' outside a broadcast), ARGV[6] broadcast tally HASH key,
--- ARGV[7] TTL of both in ms, then per outcome:
---   openId, expected state ('' absent or 'r'; 't|<formId>' when a credit was taken),
---   next state ('' none, else 'r' retry, 's' sent, 'f' failed, 'n' no credit),
---   tally field ('' none, 'sent', 'failed', 'noCredit'), errcode to count ('' none),
---   release: formId ('' no release), projection value when the credit is gone, users score,
---   FormIdReleased entry t and d; then the number of audit events n and n pairs (entry t, d).
--- The audit events are appended first, then FormIdReleased (as release.lua does it).
+-- TypeScript owner: src/store/redis/record.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]).
+-- ARGV[4] broadcast state HASH key ('' outside a broadcast), ARGV[5] broadcast tally HASH key,
+-- then from ARGV[6], per outcome, 11 + 2n arguments:
+--   openId, expected state ('': absent or STATE_LETTER.retry; STATE_TAKEN .. formId when a
+--   credit was taken), next state ('' none, else a STATE_LETTER), tally field ('' none,
+--   'sent', 'failed', 'noCredit'), errcode to count ('' none),
+--   lib.lua's release group: formId ('' no release), projection value when the credit is
+--   gone, users score, FormIdReleased entry t and d;
+--   then the number of audit events n and n pairs (entry t, d).
+-- Constants: STATE_LETTER, STATE_TAKEN, STATE_LOST (broadcast_state.ts).
 -- In a broadcast an outcome applies only while the user's state is still the expected one:
 -- an outcome recorded twice (a retried call) or arriving after the delivery was declared lost
 -- by another worker changes nothing, so recording is idempotent and nothing counts twice.
--- Returns the number of outcomes applied.
-local state_key, tally_key, ttl = ARGV[5], ARGV[6], ARGV[7]
+-- Appends: per applied outcome, its audit events, then FormIdReleased when it releases.
+-- Returns: the number of outcomes applied.
+local state_key, tally_key = ARGV[4], ARGV[5]
 local applied = 0
-local i = 8
+local i = 6
 while i <= #ARGV do
   local open_id, expect, next_state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local tally_field, errcode = ARGV[i + 3], ARGV[i + 4]
@@ -25,7 +28,11 @@ while i <= #ARGV do
   local matches = true
   if state_key ~= '' and next_state ~= '' then
     local state = redis.call('HGET', state_key, open_id)
-    if expect == '' then matches = (state == false or state == 'r') else matches = (state == expect) end
+    if expect == '' then
+      matches = (state == false or state == STATE_LETTER.retry)
+    else
+      matches = (state == expect)
+    end
   end
   if matches then
     for k = 0, n - 1 do
@@ -42,6 +49,6 @@ while i <= #ARGV do
     applied = applied + 1
   end
 end
-keep_broadcast(state_key, tally_key, ttl)
+keep_broadcast(state_key, tally_key)
 save_head()
 return applied

@@ -1,16 +1,20 @@
 -- seal.lua: stores the chain hashes of the next events, computed by the caller from pending.lua.
+-- TypeScript owner: src/store/redis/sealer.ts.
 -- KEYS[1] <prefix>:head. ARGV[1] prefix, ARGV[2] the sealed seq the caller started from,
--- ARGV[3] the hashes of events ARGV[2]+1 .. ARGV[2]+k in their stored form (43 characters of
--- base64url each, see src/store/redis/stored_hash.ts), concatenated, ARGV[4] the last of them in hex
--- (for the head), ARGV[5] the hashes per chain string, used when the log is first sealed.
+-- ARGV[3] the hashes of events ARGV[2]+1 .. ARGV[2]+k in their stored form
+-- (STORED_HASH_LENGTH characters of base64url each, see src/store/redis/stored_hash.ts),
+-- concatenated, ARGV[4] the last of them in hex (for the head), ARGV[5] the hashes per chain
+-- string, used when the log is first sealed.
+-- Constants: STORED_HASH_LENGTH (stored_hash.ts).
 -- A compare-and-swap: when another instance sealed first (sealed seq moved), nothing is written.
 -- The hashes go to STRINGs <prefix>:chain:<n> of `chunk` hashes each (the head's chunk field,
--- fixed by the first seal): the hash of event seq at offset ((seq - 1) % chunk) * 43 of string
+-- fixed by the first seal): the hash of event seq at offset ((seq - 1) % chunk) * WIDTH of string
 -- floor((seq - 1) / chunk). They only grow by APPEND, and Redis grows a string by doubling its
 -- allocation: a string that becomes full is copied once into an exact-size one, so the chain
--- costs 43 bytes per event, not up to twice that.
--- Returns the sealed seq after the call.
-local WIDTH = 43
+-- costs WIDTH bytes per event, not up to twice that.
+-- Appends: nothing to the log; writes chain strings and the head's sealed, hash (and chunk).
+-- Returns: the sealed seq after the call.
+local WIDTH = STORED_HASH_LENGTH
 local prefix, from, hashes, last_hex = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local head = redis.call('HMGET', KEYS[1], 'seq', 'sealed', 'chunk')
 local last = tonumber(head[1]) or 0

@@ -1,9 +1,11 @@
 -- write_users.lua: writes rebuilt users into a projection version, many users per call (one
 -- command instead of a pipeline of two per user keeps a rebuild's writes cheap to send).
+-- TypeScript owner: src/store/redis/rebuild.ts.
 -- KEYS[1] <prefix>:p<version>:users, the users index of that version.
 -- ARGV[1] user key prefix "<prefix>:p<version>:u:", ARGV[2] "1" when the version is fresh (no
--- keys yet), then per user: openId, index score, n, and n formId/value pairs (n = 0: the user
--- holds nothing valid and is removed). Returns the number of users written.
+-- keys yet), then per user: openId, index score, n, and n formId/value pairs (credit_value.ts;
+-- n = 0: the user holds nothing valid and is removed).
+-- Appends: nothing. Returns: the number of users written.
 local prefix, fresh = ARGV[1], ARGV[2] == '1'
 local i, count = 3, 0
 -- The users index gets one ZADD (and one ZREM) for the whole call.

@@ -1,0 +1,83 @@
+/**
+ * The owner of collect.lua: many uploads' credits added in one call, each new one a
+ * FormIdCollected, sealed right after from the head the script saw (no read back).
+ *
+ * @module
+ */
+import { canonicalEventText, canonicalJson, GENESIS } from "../../chain/chain.ts";
+import type { CreditInput } from "../../ledger/credit_rules.ts";
+import type { CollectRequest, CollectResult } from "../../ledger/store.ts";
+import { creditValue, usersScore } from "./credit_value.ts";
+import { encodeEntry } from "./entry.ts";
+import { type LogWriter, writingScriptSource } from "./log_writer.ts";
+
+/**
+ * collect.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(COLLECT_LUA); // what collectScript loads
+ * ```
+ */
+export const COLLECT_LUA = writingScriptSource("collect");
+
+/**
+ * A FormIdCollected's data, its keys already in canonical (sorted) order so that canonicalJson
+ * serialises it in one JSON.stringify.
+ */
+function collectedData(openId: string, credit: CreditInput) {
+  const { expiresAt, formId, kind, templateId, uses } = credit;
+  return templateId === undefined
+    ? { expiresAt, formId, kind, openId, uses }
+    : { expiresAt, formId, kind, openId, templateId, uses };
+}
+
+/**
+ * The collect operation of one ledger: one script call for all `uploads`.
+ *
+ * @example
+ * ```ts
+ * const collectMany = collectScript(log);
+ * const [result] = await collectMany([{ openId: "o1", credits }], Date.now());
+ * ```
+ */
+export function collectScript(
+  log: LogWriter,
+): (uploads: CollectRequest[], now: number) => Promise<CollectResult[]> {
+  const script = log.load(COLLECT_LUA);
+  return async (uploads, now) => {
+    if (uploads.length === 0) return [];
+    const args = log.args(now);
+    // The canonical JSON of each credit's data: what the chain hashes (the entry is compact).
+    const data: string[] = [];
+    for (const { openId, credits } of uploads) {
+      args.push(openId, String(credits.length));
+      for (const credit of credits) {
+        const collected = collectedData(openId, credit);
+        data.push(canonicalJson(collected));
+        const { t, d } = encodeEntry("FormIdCollected", collected);
+        args.push(credit.formId, creditValue(credit), usersScore(credit), t, d);
+      }
+    }
+    const reply = await log.exec<(number | string)[]>(script, args);
+    // The new events are known here: seal them from the head the script saw, no read back.
+    const at = new Date(now).toISOString();
+    const appended: { seq: number; canonical: string }[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const seq = Number(reply[i + 2]);
+      if (seq > 0) {
+        appended.push({ seq, canonical: canonicalEventText(seq, "FormIdCollected", at, data[i]) });
+      }
+    }
+    const sealed = { seq: Number(reply[0]), hash: String(reply[1]) || GENESIS };
+    await log.sealAfter("collect", () => log.sealer.sealAppended(sealed, appended));
+    let i = 2;
+    return uploads.map(({ credits }) => {
+      const result: CollectResult = { accepted: [], duplicates: [] };
+      for (const { formId } of credits) {
+        (Number(reply[i++]) > 0 ? result.accepted : result.duplicates).push(formId);
+      }
+      return result;
+    });
+  };
+}

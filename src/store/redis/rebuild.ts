@@ -1,0 +1,238 @@
+/**
+ * Rebuilding the projection from the log (the owner of swap.lua and write_users.lua): fold the
+ * whole log into a new projection version, write it, make it live only if the log has not
+ * moved since (else fold the rest and try again), then drop the old version. One rebuild at a
+ * time, under a lock released with coordination's delete-if-equals script.
+ *
+ * @module
+ */
+import type { Redis } from "@upstash/redis";
+import { DELETE_IF_EQUALS_LUA } from "../../coordination/redis.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
+import { type RebuildResult, RebuildRunningError } from "../../ledger/store.ts";
+import { creditValue, NO_EXPIRY_SCORE } from "./credit_value.ts";
+import { readEntry } from "./entry.ts";
+import type { LedgerKeys } from "./keys.ts";
+import type { LogReader } from "./log_reader.ts";
+import type { RawEntry } from "./log_page.ts";
+import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
+import type { Sealer } from "./sealer.ts";
+
+/**
+ * swap.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(SWAP_LUA).exec([keys.head, keys.projection], [String(covered), version]);
+ * ```
+ */
+export const SWAP_LUA = scriptSource(["swap"]);
+/**
+ * write_users.lua.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(WRITE_USERS_LUA).exec([keys.users(version)], args);
+ * ```
+ */
+export const WRITE_USERS_LUA = scriptSource(["write_users"]);
+
+/** Script calls in flight at once while writing a rebuilt projection. */
+const WRITES_IN_FLIGHT = 8;
+/** Users whose keys one call unlinks while dropping an old projection. */
+const DROP_PAGE = 5_000;
+/** Users per script call while writing a rebuilt projection. */
+const USERS_PER_WRITE = 1_000;
+/** How long a rebuild's lock lasts if its process dies without releasing it (30 min). */
+const REBUILD_LOCK_MS = 30 * 60_000;
+/** Events per page while folding the log. */
+const FOLD_PAGE = 4_000;
+/** Pages read ahead while folding the log. */
+const FOLD_PAGES_IN_FLIGHT = 4;
+/** The event types that change a projection; a rebuild does not decode the others. */
+const FOLDED_TYPES = new Set(["FormIdCollected", "FormIdConsumed", "FormIdReleased"]);
+
+/**
+ * Rebuilds one ledger's projection.
+ *
+ * @example
+ * ```ts
+ * const rebuilder = new Rebuilder(redis, ledgerKeys(prefix), reader, sealer, 100_000);
+ * const { events, users } = await rebuilder.run(Date.now());
+ * ```
+ */
+export class Rebuilder {
+  readonly #redis: Redis;
+  readonly #keys: LedgerKeys;
+  readonly #reader: LogReader;
+  readonly #sealer: Sealer;
+  readonly #segmentEvents: number;
+  readonly #swap: LuaScript;
+  readonly #writeUsers: LuaScript;
+  readonly #unlock: LuaScript;
+
+  constructor(
+    redis: Redis,
+    keys: LedgerKeys,
+    reader: LogReader,
+    sealer: Sealer,
+    segmentEvents: number,
+  ) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#reader = reader;
+    this.#sealer = sealer;
+    this.#segmentEvents = segmentEvents;
+    this.#swap = loadScript(redis, SWAP_LUA);
+    this.#writeUsers = loadScript(redis, WRITE_USERS_LUA);
+    this.#unlock = loadScript(redis, DELETE_IF_EQUALS_LUA);
+  }
+
+  /** Rebuilds the projection; throws {@link RebuildRunningError} while another one runs. */
+  async run(now: number): Promise<RebuildResult> {
+    // One rebuild at a time: two would each drop the projection they started from, and the
+    // loser's version would be left behind.
+    const token = crypto.randomUUID();
+    const lock = this.#keys.rebuildLock;
+    const locked = await this.#redis.set(lock, token, { nx: true, px: REBUILD_LOCK_MS });
+    if (locked !== "OK") throw new RebuildRunningError();
+    const version = String(await this.#redis.incr(this.#keys.projectionCounter));
+    let live = false;
+    try {
+      const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
+      const state: ProjectionState = new Map();
+      let covered = await this.#fold(state, 0, (await this.#sealer.seal()).seq);
+      await this.#write(version, state, state.keys(), now, true);
+      for (;;) {
+        const moved = Number(
+          await this.#swap.exec(
+            [this.#keys.head, this.#keys.projection],
+            [String(covered), version],
+          ),
+        );
+        if (moved === 0) break;
+        // The log grew while we rebuilt: fold the rest and rewrite the users it touched.
+        const touched = new Set<string>();
+        covered = await this.#fold(state, covered, moved, touched);
+        await this.#write(version, state, touched, now, false);
+      }
+      live = true;
+      await this.#drop(old);
+      return { events: covered, users: state.size };
+    } finally {
+      // A rebuild that failed before its swap leaves no half-written version behind (unless the
+      // swap went through and only its answer was lost: then the version is live, and stays).
+      if (!live) {
+        const current = await this.#redis.get<string>(this.#keys.projection).catch(() => version);
+        if (current !== version) await this.#drop(version).catch(() => {});
+      }
+      await this.#unlock.exec([lock], [token]).catch(() => {});
+    }
+  }
+
+  /**
+   * Folds events `after+1 .. to` into `state`; returns the last seq. A rebuild needs the log's
+   * content, not its proof: it reads plain XRANGE pages, several in flight, and skips the chain
+   * strings and the time of each event (verification is the audit's job).
+   */
+  async #fold(state: ProjectionState, after: number, to: number, touched?: Set<string>) {
+    const seg = (await this.#reader.layout())?.seg ?? this.#segmentEvents;
+    const pages: { last: number; entries: Promise<RawEntry[][]> }[] = [];
+    let requested = after;
+    const request = () => {
+      const last = Math.min(to, requested + FOLD_PAGE);
+      const entries = Promise.all(this.#reader.segmentRanges(seg, requested + 1, last));
+      entries.catch(() => {}); // surfaced when awaited
+      pages.push({ last, entries });
+      requested = last;
+    };
+    let next = after;
+    while (next < to) {
+      while (pages.length < FOLD_PAGES_IN_FLIGHT && requested < to) request();
+      const page = pages.shift()!;
+      for (const entries of await page.entries) {
+        for (const [id, fields] of entries) {
+          const seq = Number(id.slice(0, id.indexOf("-")));
+          if (seq !== next + 1 || id !== `${seq}-0`) {
+            throw new Error(`log entry ${id} where event ${next + 1} belongs`);
+          }
+          next = seq;
+          const entry = readEntry(fields, FOLDED_TYPES);
+          if (!entry) throw new Error(`log entry ${id} is not an event`);
+          if (entry.data === undefined) continue; // not a type the fold needs
+          const event = entry as unknown as LedgerEvent;
+          applyEvent(state, event);
+          touched?.add((event.data as { openId: string }).openId);
+        }
+      }
+      if (next < page.last) throw new Error(`log ends at ${next}, head ${to}`);
+    }
+    return next;
+  }
+
+  /** Writes the given users of `state` into projection `version`, replacing what was there. */
+  async #write(
+    version: string,
+    state: ProjectionState,
+    openIds: Iterable<string>,
+    now: number,
+    fresh: boolean,
+  ) {
+    const inFlight = new Set<Promise<unknown>>();
+    let chunk: string[] = [];
+    const flush = async () => {
+      const sent = this.#writeChunk(version, state, chunk, now, fresh);
+      chunk = [];
+      inFlight.add(sent);
+      sent.finally(() => inFlight.delete(sent));
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+    };
+    for (const openId of openIds) {
+      chunk.push(openId);
+      if (chunk.length >= USERS_PER_WRITE) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    await Promise.all(inFlight);
+  }
+
+  /** One write_users.lua call writing each user's credits hash and users index entry. */
+  #writeChunk(
+    version: string,
+    state: ProjectionState,
+    openIds: string[],
+    now: number,
+    fresh: boolean,
+  ): Promise<unknown> {
+    const args = [this.#keys.user(version, ""), fresh ? "1" : "0"];
+    for (const openId of openIds) {
+      const fields: string[] = [];
+      let best = 0;
+      for (const credit of state.get(openId)?.values() ?? []) {
+        if (credit.expiresAt !== null && credit.expiresAt <= now) continue;
+        fields.push(credit.formId, creditValue(credit));
+        best = Math.max(best, credit.expiresAt ?? NO_EXPIRY_SCORE);
+      }
+      // A fresh projection version has no keys yet: a user without credits needs nothing.
+      if (fresh && best === 0) continue;
+      args.push(openId, String(best), String(fields.length / 2), ...fields);
+    }
+    if (args.length === 2) return Promise.resolve();
+    return this.#writeUsers.exec([this.#keys.users(version)], args);
+  }
+
+  /**
+   * Unlinks every key of an old projection version (projection keys, never the log): its users'
+   * hashes, found through its users index (every script that creates a user's hash adds the
+   * user to the index in the same call), then the index. No scan of the whole keyspace.
+   */
+  async #drop(version: string) {
+    const index = this.#keys.users(version);
+    for (let start = 0;; start += DROP_PAGE) {
+      const openIds = await this.#redis.zrange(index, start, start + DROP_PAGE - 1) as string[];
+      if (openIds.length === 0) break;
+      await this.#redis.unlink(...openIds.map((openId) => this.#keys.user(version, openId)));
+    }
+    await this.#redis.unlink(index);
+  }
+}
