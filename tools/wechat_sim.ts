@@ -1,6 +1,13 @@
 /**
- * WeChat server API simulator (login, access tokens, template and subscribe messages) with
- * control endpoints under `/__sim/` for tests and benchmarks. See WECHAT_API.md for the spec.
+ * WeChat server API simulator (login, access tokens, template and subscribe messages, the
+ * account's subscribe templates) with control endpoints under `/__sim/` for tests and
+ * benchmarks. See WECHAT_API.md and SUBSCRIBE_MESSAGES.md for the spec.
+ *
+ * Subscribe templates set up with their keywords (`POST /__sim/templates` with `templates`) are
+ * listed by `GET /wxaapi/newtmpl/gettemplate`, and a subscribe send to one checks every keyword
+ * the way WeChat does (47003 naming the key). This check is the sim's own: it stands in for
+ * WeChat, so it deliberately shares no code with src/wechat/keyword_rules.ts. Templates known
+ * by id only (the defaults, `{ ids }`) are not listed and keep the old length-only check.
  */
 import { type Context, Hono } from "hono";
 
@@ -30,6 +37,15 @@ const VALUE_LIMITS: Record<string, number> = {
 
 type Json = Record<string, unknown>;
 type Api = "template" | "subscribe";
+
+/** A subscribe template the sim knows the keywords of; a keyword's type is its key's prefix. */
+export interface SimTemplate {
+  id: string;
+  title: string;
+  /** 2 one-time, 3 long-term (WeChat's codes). */
+  type: 2 | 3;
+  keywords: { key: string; label: string; enumValues?: string[] }[];
+}
 
 /** One access token, classic or stable. */
 export interface TokenRec {
@@ -94,6 +110,8 @@ export interface SimState {
   forceDay: number;
   forceCount: number;
   templates: Set<string>;
+  /** Templates with keywords (their ids are in `templates` too). */
+  subscribeTemplates: Map<string, SimTemplate>;
   credits: Map<string, Credit>;
   grants: Map<string, number>;
   faults: { rate: number; kinds: string[]; timeoutMs: number };
@@ -143,6 +161,7 @@ function freshState(o: SimOptions): SimState {
     forceDay: -1,
     forceCount: 0,
     templates: new Set(DEFAULT_TEMPLATES),
+    subscribeTemplates: new Map(),
     credits: new Map(),
     grants: new Map(),
     faults: { rate: 0, kinds: [], timeoutMs: 30_000 },
@@ -209,6 +228,191 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+// ---- subscribe keyword rules (WeChat's sendMessage table; stricter reading where it is vague) ----
+// Characters are counted in UTF-16 units (an emoji is 2); digits and letters are ASCII; a symbol
+// is \p{P}, \p{S} or a plain space; control/format characters and other blanks never pass.
+
+type CharKind = "han" | "digit" | "letter" | "symbol" | "other" | "bad";
+
+function charKind(ch: string): CharKind {
+  if (ch === " ") return "symbol";
+  if (/[\p{C}\p{Z}]/u.test(ch)) return "bad";
+  if (ch >= "0" && ch <= "9") return "digit";
+  if ((ch >= "A" && ch <= "Z") || (ch >= "a" && ch <= "z")) return "letter";
+  if (/\p{sc=Han}/u.test(ch)) return "han";
+  return /[\p{P}\p{S}]/u.test(ch) ? "symbol" : "other";
+}
+
+const onlyKinds = (v: string, ...kinds: CharKind[]) =>
+  Array.from(v).every((ch) => kinds.includes(charKind(ch)));
+
+/** Two ASCII digits within 0..max. */
+const twoDigits = (t: string, max: number) => /^[0-9][0-9]$/.test(t) && Number(t) <= max;
+
+function simClock(t: string): boolean {
+  const [h, m, sec, ...rest] = t.split(":");
+  return rest.length === 0 && m !== undefined && twoDigits(h, 23) && twoDigits(m, 59) &&
+    (sec === undefined || twoDigits(sec, 59));
+}
+
+/** Whether y-m-d names a real day; a missing year is a leap year, a missing day the 1st. */
+function realDay(y: string | undefined, m: string, d: string | undefined): boolean {
+  const [yy, mm, dd] = [Number(y ?? 2000), Number(m), Number(d ?? 1)];
+  const day = new Date(Date.UTC(yy, mm - 1, dd));
+  day.setUTCFullYear(yy);
+  return day.getUTCFullYear() === yy && day.getUTCMonth() === mm - 1 && day.getUTCDate() === dd;
+}
+
+function simDate(t: string): boolean {
+  const cn = /^(?:([0-9]{4})年)?(?:([0-9]{1,2})月)(?:([0-9]{1,2})日)?$/.exec(t);
+  if (cn) return (cn[1] !== undefined || cn[3] !== undefined) && realDay(cn[1], cn[2], cn[3]);
+  const sep = /[-/.]/.exec(t)?.[0];
+  if (!sep) return false;
+  const parts = t.split(sep);
+  if (!parts.every((p) => /^[0-9]+$/.test(p))) return false;
+  const shape = parts.map((p) => p.length).join(",");
+  if (shape === "4,2,2") return realDay(parts[0], parts[1], parts[2]);
+  if (shape === "4,2") return realDay(parts[0], parts[1], undefined);
+  return shape === "2,2" && realDay(undefined, parts[0], parts[1]);
+}
+
+function simMoment(t: string, needClock: boolean): boolean {
+  const [a, b, ...rest] = t.split(" ");
+  if (rest.length > 0) return false;
+  if (b === undefined) return needClock ? simClock(a) : simDate(a);
+  return simDate(a) && simClock(b);
+}
+
+function simAmount(v: string): boolean {
+  const chars = Array.from(v);
+  if (chars.length < 2 || !/^\p{Sc}$/u.test(chars[0])) return false;
+  let rest = chars.slice(1).join("");
+  if (rest.endsWith("元")) rest = rest.slice(0, -1);
+  const [int, frac, ...more] = rest.split(".");
+  const digitsOnly = (p: string | undefined) => p === undefined || /^[0-9]+$/.test(p);
+  return more.length === 0 && /^[0-9]+$/.test(int) && digitsOnly(frac) &&
+    int.length + (frac?.length ?? 0) <= 10;
+}
+
+function simCar(v: string): boolean {
+  const chars = Array.from(v);
+  if (v.length > 8) return false;
+  return chars.every((ch, i) => {
+    const kind = charKind(ch);
+    const edge = i === 0 || i === chars.length - 1;
+    return kind === "digit" || kind === "letter" || (edge && kind === "han");
+  });
+}
+
+/** Whether `v` (not empty) keeps the rule of keyword type `type`. */
+const SIM_RULES: Record<string, (v: string) => boolean> = {
+  thing: (v) => v.length <= 20,
+  short_thing: (v) => v.length <= 5,
+  number: (v) => v.length <= 32 && /^[0-9]+(\.[0-9]+)?$/.test(v),
+  letter: (v) => v.length <= 32 && onlyKinds(v, "letter"),
+  symbol: (v) => v.length <= 5 && onlyKinds(v, "symbol"),
+  character_string: (v) => v.length <= 32 && onlyKinds(v, "digit", "letter", "symbol"),
+  phone_number: (v) => v.length <= 17 && onlyKinds(v, "digit", "symbol") && /[0-9]/.test(v),
+  phrase: (v) => v.length <= 5 && onlyKinds(v, "han"),
+  name: (v) =>
+    onlyKinds(v, "han", "letter", "symbol") &&
+    v.length <= (Array.from(v).some((ch) => charKind(ch) === "han") ? 10 : 20),
+  car_number: simCar,
+  amount: simAmount,
+  time: (v) => v.split("~").length <= 2 && v.split("~").every((p) => simMoment(p, true)),
+  date: (v) => v.split("~").length <= 2 && v.split("~").every((p) => simMoment(p, false)),
+};
+
+/**
+ * WeChat's errmsg (before the rid) for the first keyword of `data` that `tpl` refuses, or null.
+ * Keywords are checked in the template's order, then keys the template does not have.
+ */
+function keywordFault(tpl: SimTemplate, data: unknown): string | null {
+  if (!isObj(data)) return "argument invalid! data invalid";
+  for (const { key, enumValues } of tpl.keywords) {
+    const entry = data[key];
+    if (entry === undefined) return `argument invalid! data.${key}.value is empty`;
+    const v = isObj(entry) ? entry.value : undefined;
+    if (typeof v !== "string") return `argument invalid! data.${key}.value invalid`;
+    if (!/\S/.test(v)) return `argument invalid! data.${key}.value is empty`;
+    const type = key.replace(/[0-9]+$/, "");
+    const rule = SIM_RULES[type];
+    const ok = !Array.from(v).some((ch) => charKind(ch) === "bad") &&
+      (enumValues ? enumValues.includes(v) : rule !== undefined && rule(v));
+    if (!ok) return `argument invalid! data.${key}.value invalid`;
+  }
+  const known = new Set(tpl.keywords.map((k) => k.key));
+  const extra = Object.keys(data).find((key) => !known.has(key));
+  return extra === undefined ? null : `argument invalid! data.${extra} invalid`;
+}
+
+/** A sample value per type for gettemplate's `example`. */
+const SAMPLES: Record<string, string> = {
+  thing: "示例内容",
+  short_thing: "示例",
+  number: "12",
+  letter: "ABC",
+  symbol: "-",
+  character_string: "NO20240101",
+  time: "15:01",
+  date: "2019年10月1日",
+  amount: "¥12.50",
+  phone_number: "+86-0766-66888866",
+  car_number: "粤A8Z888挂",
+  name: "张三",
+  phrase: "配送中",
+};
+
+/** The template as gettemplate answers it. */
+function templateEntry(t: SimTemplate): Json {
+  const line = (k: SimTemplate["keywords"][number], text: string) => `${k.label}:${text}\n`;
+  const enums = t.keywords.filter((k) => k.enumValues);
+  return {
+    priTmplId: t.id,
+    title: t.title,
+    content: t.keywords.map((k) => line(k, `{{${k.key}.DATA}}`)).join(""),
+    example: t.keywords.map((k) =>
+      line(k, k.enumValues?.[0] ?? SAMPLES[k.key.replace(/[0-9]+$/, "")] ?? "")
+    ).join(""),
+    type: t.type,
+    ...(enums.length > 0
+      ? {
+        keywordEnumValueList: enums.map((k) => ({
+          keywordCode: `${k.key}.DATA`,
+          enumValueList: k.enumValues,
+        })),
+      }
+      : {}),
+  };
+}
+
+/** A SimTemplate from the setup API's JSON, or why not. */
+function readSimTemplate(b: unknown): SimTemplate | string {
+  if (!isObj(b) || typeof b.id !== "string" || !b.id) return "template id (string) required";
+  const type = b.type ?? 2;
+  if (type !== 2 && type !== 3) return `template ${b.id}: type must be 2 or 3`;
+  if (!Array.isArray(b.keywords) || b.keywords.length === 0) {
+    return `template ${b.id}: keywords (non-empty array) required`;
+  }
+  const keywords: SimTemplate["keywords"] = [];
+  for (const k of b.keywords) {
+    if (!isObj(k) || typeof k.key !== "string" || !/^[a-z_]+[0-9]+$/.test(k.key)) {
+      return `template ${b.id}: each keyword needs a key like thing1`;
+    }
+    const ev = k.enumValues;
+    if (ev !== undefined && (!Array.isArray(ev) || !ev.every((v) => typeof v === "string"))) {
+      return `template ${b.id}: ${k.key}.enumValues must be a string array`;
+    }
+    if (keywords.some((x) => x.key === k.key)) return `template ${b.id}: ${k.key} twice`;
+    keywords.push({
+      key: k.key,
+      label: typeof k.label === "string" ? k.label : k.key,
+      ...(ev ? { enumValues: ev as string[] } : {}),
+    });
+  }
+  return { id: b.id, title: typeof b.title === "string" ? b.title : b.id, type, keywords };
+}
 
 function buildApp(s: SimState, opts: SimOptions, stop: AbortSignal): Hono {
   const app = new Hono();
@@ -373,14 +577,7 @@ function buildApp(s: SimState, opts: SimOptions, stop: AbortSignal): Hono {
     return null;
   };
 
-  const send = async (c: Context, api: Api) => {
-    const b = await readJson(c);
-    if (!b) return fail(c, 47001, "data format error");
-    let fault: string | undefined;
-    if (s.faults.rate > 0 && s.faults.kinds.length > 0 && s.rng() < s.faults.rate) {
-      fault = s.faults.kinds[Math.floor(s.rng() * s.faults.kinds.length)];
-      if (fault !== "timeout") return faultAnswer(c, fault);
-    }
+  const badToken = (c: Context) => {
     const token = c.req.query("access_token");
     if (!token) return fail(c, 41001, "access_token missing");
     const rec = s.tokens.get(token);
@@ -389,6 +586,30 @@ function buildApp(s: SimState, opts: SimOptions, stop: AbortSignal): Hono {
       return fail(c, 40001, "invalid credential, access_token is invalid or not latest");
     }
     if (t >= rec.expiresAt) return fail(c, 42001, "access_token expired");
+    return null;
+  };
+
+  app.get("/wxaapi/newtmpl/gettemplate", (c) => {
+    const bad = badToken(c);
+    if (bad) return bad;
+    return c.json({
+      errcode: 0,
+      errmsg: "ok",
+      data: [...s.subscribeTemplates.values()].map(templateEntry),
+    });
+  });
+
+  const send = async (c: Context, api: Api) => {
+    const b = await readJson(c);
+    if (!b) return fail(c, 47001, "data format error");
+    let fault: string | undefined;
+    if (s.faults.rate > 0 && s.faults.kinds.length > 0 && s.rng() < s.faults.rate) {
+      fault = s.faults.kinds[Math.floor(s.rng() * s.faults.kinds.length)];
+      if (fault !== "timeout") return faultAnswer(c, fault);
+    }
+    const bad = badToken(c);
+    if (bad) return bad;
+    const t = now();
     const templateId = b.template_id;
     if (typeof templateId !== "string" || !s.templates.has(templateId)) {
       return fail(c, 40037, "invalid template_id");
@@ -398,7 +619,11 @@ function buildApp(s: SimState, opts: SimOptions, stop: AbortSignal): Hono {
       const path = typeof page === "string" ? page.split("?")[0].replace(/^\//, "") : null;
       if (path === null || (s.pages && !s.pages.has(path))) return fail(c, 41030, "invalid page");
     }
-    if (api === "subscribe" || b.data !== undefined) {
+    const typed = api === "subscribe" ? s.subscribeTemplates.get(templateId) : undefined;
+    if (typed) {
+      const refusal = keywordFault(typed, b.data);
+      if (refusal) return fail(c, 47003, refusal);
+    } else if (api === "subscribe" || b.data !== undefined) {
       const field = b.data === undefined ? "data" : badData(b.data, api);
       if (field) return fail(c, 47003, `argument invalid! ${field} invalid`);
     }
@@ -553,13 +778,36 @@ function buildApp(s: SimState, opts: SimOptions, stop: AbortSignal): Hono {
     return c.json({ ok: true, count: list.length });
   });
 
+  // `{ ids: [...] }` adds templates known by id only; `{ templates: [{ id, title?, type?: 2|3,
+  // keywords: [{ key, label?, enumValues? }] }] }` adds (or redefines) subscribe templates that
+  // gettemplate lists and sends are checked against. `replace: true` drops every template first.
   app.post("/__sim/templates", async (c) => {
     const b = await readJson(c);
-    if (!b || !Array.isArray(b.ids) || !b.ids.every((x) => typeof x === "string")) {
+    const ids = b?.ids ?? [];
+    if (!b || !Array.isArray(ids) || !ids.every((x) => typeof x === "string")) {
       return badReq(c, "ids (string[]) required");
     }
-    if (b.replace === true) s.templates.clear();
-    for (const id of b.ids) s.templates.add(id);
+    if (b.ids === undefined && b.templates === undefined) {
+      return badReq(c, "ids (string[]) required");
+    }
+    const defs: SimTemplate[] = [];
+    if (b.templates !== undefined) {
+      if (!Array.isArray(b.templates)) return badReq(c, "templates must be an array");
+      for (const raw of b.templates) {
+        const def = readSimTemplate(raw);
+        if (typeof def === "string") return badReq(c, def);
+        defs.push(def);
+      }
+    }
+    if (b.replace === true) {
+      s.templates.clear();
+      s.subscribeTemplates.clear();
+    }
+    for (const id of ids) s.templates.add(id);
+    for (const def of defs) {
+      s.templates.add(def.id);
+      s.subscribeTemplates.set(def.id, def);
+    }
     return c.json({ ok: true, templates: [...s.templates] });
   });
 

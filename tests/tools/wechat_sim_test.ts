@@ -434,3 +434,133 @@ Deno.test(
     assert.deepEqual((await stats(sim)).tokens, { classic: 0, stable: 0 });
   }),
 );
+
+Deno.test(
+  "gettemplate lists the subscribe templates set up, with type and enum values",
+  withSim(async (sim) => {
+    const token = await classicToken(sim);
+    const list = (t = token) => call(`${sim.url}/wxaapi/newtmpl/gettemplate?access_token=${t}`);
+    // Templates known by id only (the defaults) are not listed.
+    assert.deepEqual(await list(), { errcode: 0, errmsg: "ok", data: [] });
+    const made = await call(`${sim.url}/__sim/templates`, {
+      templates: [
+        {
+          id: "TPL_PICKUP",
+          title: "取件提醒",
+          keywords: [{ key: "thing1", label: "物品名称" }, { key: "time2", label: "取件时间" }],
+        },
+        {
+          id: "TPL_WASHER",
+          title: "洗衣机故障提醒",
+          type: 3,
+          keywords: [
+            { key: "time1", label: "完成时间" },
+            { key: "enum_string2", label: "所在位置", enumValues: ["客厅", "厨房"] },
+          ],
+        },
+      ],
+    });
+    assert.equal(made.ok, true);
+    assert.ok((made.templates as string[]).includes("TPL_WASHER"));
+    assert.deepEqual((await list()).data, [
+      {
+        priTmplId: "TPL_PICKUP",
+        title: "取件提醒",
+        content: "物品名称:{{thing1.DATA}}\n取件时间:{{time2.DATA}}\n",
+        example: "物品名称:示例内容\n取件时间:15:01\n",
+        type: 2,
+      },
+      {
+        priTmplId: "TPL_WASHER",
+        title: "洗衣机故障提醒",
+        content: "完成时间:{{time1.DATA}}\n所在位置:{{enum_string2.DATA}}\n",
+        example: "完成时间:15:01\n所在位置:客厅\n",
+        type: 3,
+        keywordEnumValueList: [{
+          keywordCode: "enum_string2.DATA",
+          enumValueList: ["客厅", "厨房"],
+        }],
+      },
+    ]);
+    assert.equal((await list("garbage")).errcode, 40001);
+    assert.equal((await call(`${sim.url}/wxaapi/newtmpl/gettemplate`)).errcode, 41001);
+
+    // Setup errors change nothing.
+    for (
+      const bad of [
+        { templates: [{ id: "X", keywords: [] }] },
+        { templates: [{ id: "X", type: 4, keywords: [{ key: "thing1" }] }] },
+        { templates: [{ id: "X", keywords: [{ key: "Thing" }] }] },
+        { templates: [{ id: "X", keywords: [{ key: "phrase1", enumValues: [1] }] }] },
+        { templates: [{ id: "X", keywords: [{ key: "thing1" }, { key: "thing1" }] }] },
+        { templates: "X" },
+        {},
+      ]
+    ) {
+      const res = await fetch(`${sim.url}/__sim/templates`, {
+        method: "POST",
+        body: JSON.stringify(bad),
+      });
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.equal(typeof (await res.json()).error, "string");
+    }
+    assert.equal(((await list()).data as Json[]).length, 2);
+    // replace drops typed templates too.
+    await call(`${sim.url}/__sim/templates`, { ids: ["TPL_SUB"], replace: true });
+    assert.deepEqual((await list()).data, []);
+  }),
+);
+
+Deno.test(
+  "subscribe send to a template with keywords checks every keyword: 47003 names the key",
+  withSim(async (sim) => {
+    const alice = await user(sim, "alice");
+    await call(`${sim.url}/__sim/templates`, {
+      templates: [{
+        id: "TPL_PICKUP",
+        keywords: [
+          { key: "thing1" },
+          { key: "time2" },
+          { key: "phrase3", enumValues: ["待取件", "已取件"] },
+        ],
+      }],
+    });
+    await call(`${sim.url}/__sim/grants`, { openid: alice, templateId: "TPL_PICKUP", count: 1 });
+    const token = await classicToken(sim);
+    const good = {
+      thing1: { value: "顺丰快递" },
+      time2: { value: "2019年10月1日 15:01" },
+      phrase3: { value: "待取件" },
+    };
+    const send = (data: unknown, template_id = "TPL_PICKUP") =>
+      sendSubscribe(sim, token, { touser: alice, template_id, data });
+    const refused = async (data: unknown, errmsg: RegExp) => {
+      const r = await send(data);
+      assert.equal(r.errcode, 47003);
+      assert.match(r.errmsg as string, errmsg);
+    };
+    await refused(
+      { ...good, thing1: { value: "一".repeat(21) } },
+      /^argument invalid! data\.thing1\.value invalid rid: /,
+    );
+    await refused({ thing1: good.thing1, phrase3: good.phrase3 }, /data\.time2\.value is empty/);
+    await refused({ ...good, time2: { value: "25:00" } }, /data\.time2\.value invalid/);
+    await refused({ ...good, phrase3: { value: "配送中" } }, /data\.phrase3\.value invalid/);
+    await refused({ ...good, thing4: { value: "x" } }, /data\.thing4 invalid/);
+    await refused("text", /argument invalid! data invalid/);
+    assert.equal((await send(good, "TPL_NOPE")).errcode, 40037);
+    assert.equal((await send(good)).errcode, 0);
+    // Nothing refused spent the one grant; the accepted send did.
+    assert.equal((await send(good)).errcode, 43101);
+    const s = await stats(sim);
+    assert.deepEqual(s.sends, { [alice]: { "grant:TPL_PICKUP": 1 } });
+    assert.deepEqual(s.rejections, { "47003": 6, "40037": 1, "43101": 1 });
+    // A template known by id only keeps the length-only check.
+    await call(`${sim.url}/__sim/grants`, { openid: alice, templateId: "TPL_SUB", count: 1 });
+    assert.equal(
+      (await sendSubscribe(sim, token, { touser: alice, data: { keyword1: { value: "any" } } }))
+        .errcode,
+      0,
+    );
+  }),
+);
