@@ -29,7 +29,7 @@ export interface TakeRequest extends CreditFilter {
 
 /**
  * What taking did for one delivery:
- * - `taken`: the credit, with the uses it has left (as `consume` returns it);
+ * - `taken`: the credit, with the uses it has left after this one;
  * - `none`: no qualifying credit; nothing recorded;
  * - `done`: (broadcast) the user was already handled;
  * - `lost`: (broadcast) a lost worker had taken `formId` for this user; recorded as failed
