@@ -184,6 +184,22 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.close();
   });
 
+  test("equal expiries go to the formId first in UTF-8 byte order (pickCredit's rule)", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const ids = ["b", "\u{1F600}", "\uFF01", "a", "B"];
+    await store.collect("alice", [...ids.map((id) => form(id, T0 + DAY)), {
+      ...form("never"),
+      expiresAt: null,
+    }], T0);
+    const taken: (string | undefined)[] = [];
+    for (let i = 0; i < 7; i++) {
+      taken.push((await consume(store, "alice", { pushId: `p${i}` }, T0))?.formId);
+    }
+    // U+FF01 is EF BC 81 in UTF-8 and U+1F600 F0 9F 98 80 (UTF-16 order would swap them).
+    assert.deepEqual(taken, ["B", "a", "b", "\uFF01", "\u{1F600}", "never", undefined]);
+    await store.close();
+  });
+
   test("kinds filter: a template push may use form and prepay credits, not subscribe", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     await store.collect("alice", [
