@@ -9,7 +9,14 @@
 /** The kinds of push credit a mini-program produces. */
 export type CreditKind = "form" | "prepay" | "subscribe";
 
-/** Sends one credit of each kind allows (WeChat: formId 1, prepay_id 3, subscribe accept 1). */
+/**
+ * Sends one credit of each kind allows (WeChat: formId 1, prepay_id 3, subscribe accept 1).
+ *
+ * @example
+ * ```ts
+ * USES_BY_KIND.prepay; // 3
+ * ```
+ */
 export const USES_BY_KIND: Readonly<Record<CreditKind, number>> = {
   form: 1,
   prepay: 3,

@@ -60,7 +60,15 @@ export interface CollectOutcome extends CollectResult {
 const MAX_UPLOADS_PER_CALL = 64;
 const MAX_CREDITS_PER_CALL = 500;
 
-/** The ledger: commands over one store, with one clock. */
+/**
+ * The ledger: commands over one store, with one clock.
+ *
+ * @example
+ * ```ts
+ * const ledger = new Ledger(new MemoryStore(), expiryRulesOf(config), systemClock);
+ * await ledger.collect("o1", [{ formId: "f1", kind: "form" }]);
+ * ```
+ */
 export class Ledger {
   /**
    * Concurrent collects go to the store together: one atomic `collectMany` call (and one seal)

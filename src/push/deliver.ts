@@ -75,7 +75,14 @@ function slices<T>(items: T[]): T[][] {
   return out;
 }
 
-/** The credit filter a push kind gives. */
+/**
+ * The credit filter a push kind gives.
+ *
+ * @example
+ * ```ts
+ * filterOf("TPL", "subscribe"); // { templateId: "TPL", kinds: ["subscribe"] }
+ * ```
+ */
 export function filterOf(templateId: string, kind: PushKind = "auto"): CreditFilter {
   if (kind === "template") return { templateId, kinds: ["form", "prepay"] };
   if (kind === "subscribe") return { templateId, kinds: ["subscribe"] };

@@ -54,7 +54,15 @@ interface BroadcastRecord {
   tally: Record<string, number>;
 }
 
-/** The in-memory ledger store. */
+/**
+ * The in-memory ledger store.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * await store.collect("o1", [{ formId: "f1", kind: "form", uses: 1, expiresAt: null }], Date.now());
+ * ```
+ */
 export class MemoryStore implements LedgerStore {
   readonly kind = "memory" as const;
   #log: StoredEvent[] = [];
