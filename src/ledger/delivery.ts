@@ -29,7 +29,7 @@ export interface TakeRequest extends CreditFilter {
 
 /**
  * What taking did for one delivery:
- * - `taken`: the credit, with the uses it has left (as `consume` returns it);
+ * - `taken`: the credit, with the uses it has left after this one;
  * - `none`: no qualifying credit; nothing recorded;
  * - `done`: (broadcast) the user was already handled;
  * - `lost`: (broadcast) a lost worker had taken `formId` for this user; recorded as failed
@@ -93,7 +93,15 @@ export interface BroadcastTally {
 /** How long a broadcast's state and tally are kept after its last write, in ms (30 days). */
 export const BROADCAST_STATE_TTL_MS = 30 * 86_400_000;
 
-/** The tally field a final state counts under. */
+/**
+ * The tally field a final state counts under.
+ *
+ * @example
+ * ```ts
+ * tallyField("no_credit"); // "noCredit"
+ * tallyField("retry"); // ""
+ * ```
+ */
 export function tallyField(state: DeliveryState | undefined): "sent" | "failed" | "noCredit" | "" {
   return state === "sent"
     ? "sent"
@@ -104,7 +112,15 @@ export function tallyField(state: DeliveryState | undefined): "sent" | "failed" 
     : "";
 }
 
-/** Turns a flat tally hash (`sent`, `failed`, `noCredit`, `e:<code>`) into a tally. */
+/**
+ * Turns a flat tally hash (`sent`, `failed`, `noCredit`, `e:<code>`) into a tally.
+ *
+ * @example
+ * ```ts
+ * parseTally({ sent: "2", failed: "1", "e:41028": "1" });
+ * // { sent: 2, failed: 1, noCredit: 0, errors: { "41028": 1 } }
+ * ```
+ */
 export function parseTally(fields: Record<string, string | number>): BroadcastTally {
   const tally: BroadcastTally = { sent: 0, failed: 0, noCredit: 0, errors: {} };
   for (const [field, value] of Object.entries(fields)) {

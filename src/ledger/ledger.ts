@@ -7,7 +7,8 @@ import type { Clock } from "../shared/clock.ts";
 import { type Credit, type CreditView, USES_BY_KIND } from "./credit_rules.ts";
 import type { CreditKind } from "./events.ts";
 import { Coalescer } from "../shared/coalescer.ts";
-import type { CollectRequest, CollectResult, ConsumeRequest, LedgerStore } from "./store.ts";
+import type { DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
+import type { CollectRequest, CollectResult, LedgerStore } from "./store.ts";
 
 /** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
 export interface CollectItem {
@@ -26,6 +27,26 @@ export interface ExpiryRules {
   subscribeTtlSeconds: number | null;
 }
 
+/**
+ * The expiry rules from the service's settings (as `Config` names them).
+ *
+ * @example
+ * ```ts
+ * const ledger = new Ledger(store, expiryRulesOf(config), systemClock);
+ * ```
+ */
+export function expiryRulesOf(settings: {
+  formIdTtlSeconds: number;
+  formIdSafetySeconds: number;
+  subscribeTtlSeconds: number | null;
+}): ExpiryRules {
+  return {
+    formIdTtlSeconds: settings.formIdTtlSeconds,
+    safetySeconds: settings.formIdSafetySeconds,
+    subscribeTtlSeconds: settings.subscribeTtlSeconds,
+  };
+}
+
 /** What a collection did: the store's answer plus credits refused for having expired already. */
 export interface CollectOutcome extends CollectResult {
   expired: string[];
@@ -39,7 +60,15 @@ export interface CollectOutcome extends CollectResult {
 const MAX_UPLOADS_PER_CALL = 64;
 const MAX_CREDITS_PER_CALL = 500;
 
-/** The ledger: commands over one store, with one clock. */
+/**
+ * The ledger: commands over one store, with one clock.
+ *
+ * @example
+ * ```ts
+ * const ledger = new Ledger(new MemoryStore(), expiryRulesOf(config), systemClock);
+ * await ledger.collect("o1", [{ formId: "f1", kind: "form" }]);
+ * ```
+ */
 export class Ledger {
   /**
    * Concurrent collects go to the store together: one atomic `collectMany` call (and one seal)
@@ -101,14 +130,30 @@ export class Ledger {
     return { ...result, expired };
   }
 
-  /** Takes one use of the user's best credit for a message; `null` when the user has none. */
-  consume(openId: string, request: ConsumeRequest): Promise<Credit | null> {
-    return this.store.consume(openId, request, this.clock.now());
+  /**
+   * Takes one use of a credit for each delivery of `request`, in one atomic store call stamped
+   * now (see `LedgerStore.takeMany`).
+   *
+   * @example
+   * ```ts
+   * const [result] = await ledger.take({ templateId: "TPL", deliveries: [{ openId, pushId }] });
+   * ```
+   */
+  take(request: TakeRequest): Promise<TakeResult[]> {
+    return this.store.takeMany(request, this.clock.now());
   }
 
-  /** Gives a use taken by `pushId` back to the user. */
-  release(openId: string, credit: Credit, pushId: string): Promise<void> {
-    return this.store.release(openId, { credit, pushId }, this.clock.now());
+  /**
+   * Records deliveries' outcomes in one atomic store call stamped now (see
+   * `LedgerStore.recordMany`); `broadcastId` is `undefined` outside a broadcast.
+   *
+   * @example
+   * ```ts
+   * await ledger.record(undefined, [{ openId, pushId, credit, release: true, events: [] }]);
+   * ```
+   */
+  record(broadcastId: string | undefined, outcomes: DeliveryOutcome[]): Promise<void> {
+    return this.store.recordMany(broadcastId, outcomes, this.clock.now());
   }
 
   /** The user's valid credits now. */

@@ -14,7 +14,15 @@ import type { LedgerEvent } from "./events.ts";
 /** Each user's credits, keyed by openId then formId. */
 export type ProjectionState = Map<string, Map<string, Credit>>;
 
-/** Applies one event to `state` in place. Events that do not touch credits are ignored. */
+/**
+ * Applies one event to `state` in place. Events that do not touch credits are ignored.
+ *
+ * @example
+ * ```ts
+ * const state: ProjectionState = new Map();
+ * for (const event of log) applyEvent(state, event);
+ * ```
+ */
 export function applyEvent(state: ProjectionState, event: LedgerEvent): void {
   switch (event.type) {
     case "FormIdCollected": {

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Credit, CreditFilter, CreditInput, CreditView } from "./credit_rules.ts";
-import type { LedgerEvent, LogHead, StoredEvent } from "./events.ts";
+import type { Credit, CreditFilter, CreditView } from "./credit_rules.ts";
+import type { LogHead, StoredEvent } from "./events.ts";
 import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
 
 /** What `collect` did with each credit of the batch. */
@@ -20,15 +20,31 @@ export interface CollectResult {
 /** One upload's credits for one user, as one entry of `collectMany`. */
 export interface CollectRequest {
   openId: string;
-  credits: CreditInput[];
+  credits: Credit[];
 }
 
-/** A consumption: which credits qualify, and the push the use is taken for. */
+/**
+ * @deprecated Not part of the port any more (use `takeMany`); kept only while
+ * src/store/redis/redis.ts still has its own `consume`.
+ *
+ * @example
+ * ```ts
+ * const request: ConsumeRequest = { templateId: "TPL", pushId: "p1" };
+ * ```
+ */
 export interface ConsumeRequest extends CreditFilter {
   pushId: string;
 }
 
-/** A use given back to a user: the credit as `consume` returned it and the push that took it. */
+/**
+ * @deprecated Not part of the port any more (use `recordMany` with `release: true`); kept only
+ * while src/store/redis/redis.ts still has its own `release`.
+ *
+ * @example
+ * ```ts
+ * const request: ReleaseRequest = { credit, pushId: "p1" };
+ * ```
+ */
 export interface ReleaseRequest {
   credit: Credit;
   pushId: string;
@@ -71,28 +87,23 @@ export interface LedgerStore {
   /** "memory" or "redis", for health reports. */
   readonly kind: "memory" | "redis";
   /** Appends one `FormIdCollected` per new credit and adds it to the user's view. */
-  collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult>;
+  collect(openId: string, credits: Credit[], now: number): Promise<CollectResult>;
   /**
    * Collects many uploads in one atomic step, as if `collect` ran for each in order; one
    * result per upload.
    */
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]>;
   /**
-   * Takes one use of the valid credit that expires soonest and returns it with the uses it has
-   * left; `null` when none qualifies.
-   */
-  consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null>;
-  /** Gives one use back (`FormIdReleased`). */
-  release(openId: string, request: ReleaseRequest, now: number): Promise<void>;
-  /**
    * Takes one use of a credit for each of many deliveries in one atomic step (one
-   * `FormIdConsumed` each); in a broadcast, each user at most once (see `TakeResult`).
+   * `FormIdConsumed` each): the valid credit the filter allows that expires soonest
+   * (`pickCredit`), returned with the uses it has left; in a broadcast, each user at most once
+   * (see `TakeResult` and `takeStep`).
    */
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]>;
   /**
-   * Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically. In a
-   * broadcast an outcome applies only while the user's state is the expected one, so recording
-   * twice changes nothing.
+   * Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically, in
+   * order (`outcomeEvents`). In a broadcast an outcome applies only while the user's state is
+   * the expected one (`outcomeApplies`), so recording twice changes nothing.
    */
   recordMany(
     broadcastId: string | undefined,
@@ -101,8 +112,6 @@ export interface LedgerStore {
   ): Promise<void>;
   /** A broadcast's counters so far. */
   tally(broadcastId: string): Promise<BroadcastTally>;
-  /** Appends events that do not change the projection (push audit events). */
-  append(events: LedgerEvent[], now: number): Promise<number[]>;
   /** The user's valid credits at `now`. */
   view(openId: string, now: number): Promise<CreditView>;
   /** Users that may hold credits valid at `now`, in pages. */

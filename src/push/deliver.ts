@@ -15,11 +15,10 @@
  *
  * @module
  */
-import type { Clock } from "../shared/clock.ts";
 import type { Credit, CreditFilter } from "../ledger/credit_rules.ts";
-import type { LedgerEvent } from "../ledger/events.ts";
+import { pushFailed, pushSucceeded } from "../ledger/events.ts";
 import type { DeliveryOutcome, DeliveryRef, DeliveryState } from "../ledger/delivery.ts";
-import type { LedgerStore } from "../ledger/store.ts";
+import type { Ledger } from "../ledger/ledger.ts";
 import type { Message, MessageData, SendResult, WeChatClient } from "../wechat/client.ts";
 import { type ErrClass, INTERRUPTED_MESSAGE, LOCAL, returnsCredit } from "../wechat/errcodes.ts";
 
@@ -76,7 +75,14 @@ function slices<T>(items: T[]): T[][] {
   return out;
 }
 
-/** The credit filter a push kind gives. */
+/**
+ * The credit filter a push kind gives.
+ *
+ * @example
+ * ```ts
+ * filterOf("TPL", "subscribe"); // { templateId: "TPL", kinds: ["subscribe"] }
+ * ```
+ */
 export function filterOf(templateId: string, kind: PushKind = "auto"): CreditFilter {
   if (kind === "template") return { templateId, kinds: ["form", "prepay"] };
   if (kind === "subscribe") return { templateId, kinds: ["subscribe"] };
@@ -91,12 +97,20 @@ interface Progress {
   last: SendResult | null;
 }
 
-/** Spends credits on messages and records what happened. */
+/**
+ * Spends credits on messages and records what happened, through the ledger's `take` and
+ * `record` (which stamp each store call with the ledger's clock).
+ *
+ * @example
+ * ```ts
+ * const deliverer = new Deliverer(ledger, client, { maxAttempts: 3, maxCredits: 3, retryBaseMs: 200 });
+ * const report = await deliverer.deliver("o1", "push-1", { templateId: "TPL", data: {} });
+ * ```
+ */
 export class Deliverer {
   constructor(
-    private readonly store: LedgerStore,
+    private readonly ledger: Ledger,
     private readonly client: WeChatClient,
-    private readonly clock: Clock,
     private readonly settings: DeliverySettings,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((r) => setTimeout(r, ms)),
@@ -128,18 +142,15 @@ export class Deliverer {
     let pending = all;
     let quotaReached = false;
     for (let round = 0; pending.length > 0; round++) {
-      const backoff = Math.max(
-        0,
-        ...pending.map((p) => p.last?.class === "transient" ? p.faults : 0),
-      );
+      // A loop, not Math.max(...): a batch may be too long to spread as arguments.
+      let backoff = 0;
+      for (const p of pending) {
+        if (p.last?.class === "transient") backoff = Math.max(backoff, p.faults);
+      }
       if (backoff > 0) await this.sleep(this.#backoffMs(backoff));
-      const now = this.clock.now();
       const taken = (await Promise.all(
         slices(pending).map((slice) =>
-          this.store.takeMany(
-            { ...filter, broadcastId, deliveries: slice.map((p) => p.ref) },
-            now,
-          )
+          this.ledger.take({ ...filter, broadcastId, deliveries: slice.map((p) => p.ref) })
         ),
       )).flat();
       const outcomes: DeliveryOutcome[] = [];
@@ -180,12 +191,11 @@ export class Deliverer {
         }
       });
       await Promise.all(sends);
-      const at = this.clock.now();
       // Outside a broadcast an outcome without events or a release has nothing to record.
       const toRecord = broadcastId !== undefined
         ? outcomes
         : outcomes.filter((o) => o.events.length > 0 || o.release);
-      await Promise.all(slices(toRecord).map((slice) => this.#record(broadcastId, slice, at)));
+      await Promise.all(slices(toRecord).map((slice) => this.#record(broadcastId, slice)));
       // After the daily quota is reached nothing more is sent; released users stay pending.
       pending = quotaReached ? [] : again;
     }
@@ -218,18 +228,14 @@ export class Deliverer {
       : await this.client.sendTemplate(msg, credit.formId);
     p.last = result;
     p.report.attempts += result.calls;
-    const base = { pushId, ...(broadcastId !== undefined ? { broadcastId } : {}), openId };
+    const ref = { pushId, openId, broadcastId };
     if (result.class === "ok") {
       Object.assign(p.report, { status: "sent" }, result.msgid ? { msgid: result.msgid } : {});
-      const event: LedgerEvent = {
-        type: "PushSucceeded",
-        data: {
-          ...base,
-          formId: credit.formId,
-          templateId: message.templateId,
-          ...(result.msgid !== undefined ? { msgid: result.msgid } : {}),
-        },
-      };
+      const event = pushSucceeded(ref, {
+        formId: credit.formId,
+        templateId: message.templateId,
+        msgid: result.msgid,
+      });
       return { openId, pushId, credit, release: false, events: [event], state: "sent" };
     }
     Object.assign(p.report, {
@@ -238,16 +244,12 @@ export class Deliverer {
       errmsg: result.errmsg,
       class: result.class,
     });
-    const event: LedgerEvent = {
-      type: "PushFailed",
-      data: {
-        ...base,
-        formId: credit.formId,
-        errcode: result.errcode,
-        errmsg: result.errmsg,
-        class: result.class,
-      },
-    };
+    const event = pushFailed(ref, {
+      formId: credit.formId,
+      errcode: result.errcode,
+      errmsg: result.errmsg,
+      class: result.class,
+    });
     let retry = false;
     if (result.class === "spent") retry = ++p.spent < this.settings.maxCredits;
     if (result.class === "transient") retry = ++p.faults < this.settings.maxAttempts;
@@ -267,10 +269,10 @@ export class Deliverer {
    * while the user's state is the expected one), so a failed call is retried a few times before
    * the chunk is left for another worker; outside a broadcast a retry could release twice.
    */
-  async #record(broadcastId: string | undefined, outcomes: DeliveryOutcome[], at: number) {
+  async #record(broadcastId: string | undefined, outcomes: DeliveryOutcome[]) {
     for (let attempt = 1;; attempt++) {
       try {
-        return await this.store.recordMany(broadcastId, outcomes, at);
+        return await this.ledger.record(broadcastId, outcomes);
       } catch (err) {
         if (broadcastId === undefined || attempt >= 3) throw err;
         await this.sleep(100 * 2 ** attempt);

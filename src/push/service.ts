@@ -12,6 +12,7 @@ import { MemoryKeyValue, MemoryWorkQueue } from "../coordination/memory.ts";
 import { RedisKeyValue, RedisWorkQueue } from "../coordination/redis.ts";
 import { RedisStore } from "../store/redis/redis.ts";
 import type { LedgerStore } from "../ledger/store.ts";
+import { expiryRulesOf, Ledger } from "../ledger/ledger.ts";
 import { WeChatClient } from "../wechat/client.ts";
 import { AccessTokens } from "../wechat/token.ts";
 import { Broadcasts } from "./broadcast.ts";
@@ -68,7 +69,7 @@ export function createPushService({ config, store, clock, fetch }: PushDeps): Pu
     timeoutMs: push.timeoutMs,
     concurrency: push.concurrency,
   }, fetch);
-  const deliverer = new Deliverer(store, client, clock, push);
+  const deliverer = new Deliverer(new Ledger(store, expiryRulesOf(config), clock), client, push);
   const broadcasts = new Broadcasts(store, kv, queue, clock, push.chunkUsers);
   const worker = new BroadcastWorker(queue, broadcasts, deliverer, push);
   const idempotency = new Idempotency(

@@ -9,7 +9,7 @@
  */
 import { Redis as IORedis } from "ioredis";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/chain/chain.ts";
-import type { CreditInput } from "../../src/ledger/credit_rules.ts";
+import type { Credit } from "../../src/ledger/credit_rules.ts";
 import { decodeEntry, ENTRY_FIELD, entryParts, entryValue } from "../../src/store/redis/entry.ts";
 import {
   fromStoredHash,
@@ -23,6 +23,7 @@ import {
 } from "../../src/store/redis/redis.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
+import { consume } from "../helpers/store_calls.ts";
 
 /** 2026-11-25 12:00 UTC. */
 export const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -30,7 +31,7 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 /** A form credit expiring in a week. */
-export function form(formId: string, expiresAt = T0 + 7 * DAY): CreditInput {
+export function form(formId: string, expiresAt = T0 + 7 * DAY): Credit {
   return { formId, kind: "form", uses: 1, expiresAt };
 }
 
@@ -42,7 +43,7 @@ export async function writeRounds(store: LedgerStore, users: number): Promise<vo
   for (let i = 0; i < users; i++) {
     const at = T0 + i * 1000;
     await store.collect(`user${i}`, [form(`a${i}`), form(`b${i}`)], at);
-    await store.consume(`user${i}`, { pushId: `push${i}` }, at);
+    await consume(store, `user${i}`, { pushId: `push${i}` }, at);
   }
 }
 

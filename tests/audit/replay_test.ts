@@ -5,22 +5,23 @@
 import assert from "node:assert/strict";
 import { auditStore } from "../../src/audit/audit.ts";
 import { Replay } from "../../src/audit/replay.ts";
-import type { CreditInput } from "../../src/ledger/credit_rules.ts";
+import type { Credit } from "../../src/ledger/credit_rules.ts";
 import type { LedgerEvent, StoredEvent } from "../../src/ledger/events.ts";
 import { MemoryStore } from "../../src/store/memory/memory.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
 import { DAY, HOUR, T0, tamperRig } from "./fixture.ts";
+import { append, consume, release } from "../helpers/store_calls.ts";
 
 const soon = T0 + HOUR;
 const later = T0 + DAY;
-const f = (formId: string, expiresAt: number): CreditInput => ({
+const f = (formId: string, expiresAt: number): Credit => ({
   formId,
   kind: "form",
   uses: 1,
   expiresAt,
 });
-const p = (formId: string): CreditInput => ({ formId, kind: "prepay", uses: 3, expiresAt: later });
-const s = (formId: string, templateId: string): CreditInput => ({
+const p = (formId: string): Credit => ({ formId, kind: "prepay", uses: 3, expiresAt: later });
+const s = (formId: string, templateId: string): Credit => ({
   formId,
   kind: "subscribe",
   templateId,
@@ -40,9 +41,9 @@ async function putIn(store: LedgerStore): Promise<void> {
   await store.collect("carol", [f("f5", soon)], T0);
   const t = T0 + 10 * 60_000;
   const taken: (string | undefined)[] = [];
-  const take = async (openId: string, templateId?: string, kinds?: CreditInput["kind"][]) =>
+  const take = async (openId: string, templateId?: string, kinds?: Credit["kind"][]) =>
     taken.push(
-      (await store.consume(openId, { templateId, kinds, pushId: `p${taken.length}` }, t))
+      (await consume(store, openId, { templateId, kinds, pushId: `p${taken.length}` }, t))
         ?.formId,
     );
   await take("alice");
@@ -55,7 +56,7 @@ async function putIn(store: LedgerStore): Promise<void> {
   await take("carol", "TPL_B", ["subscribe"]);
   assert.deepEqual(taken, ["f1", "f2", "p1", "p1", "f3", "p2", "s1", "s3"]);
   const p2 = { formId: "p2", kind: "prepay" as const, uses: 2, expiresAt: later };
-  await store.release("bob", { credit: p2, pushId: "p5" }, t);
+  await release(store, "bob", { credit: p2, pushId: "p5" }, t);
   const pushes: LedgerEvent[] = [];
   for (const pushId of ["p0", "p1", "p2", "p3", "p4"]) {
     pushes.push({
@@ -69,7 +70,7 @@ async function putIn(store: LedgerStore): Promise<void> {
       data: { pushId: "p5", openId: "bob", errcode, errmsg: "x", class: "transient" },
     });
   }
-  await store.append(pushes, t);
+  await append(store, pushes, t);
 }
 
 function stores(): [string, () => Promise<{ store: LedgerStore; close(): Promise<void> }>][] {
@@ -140,7 +141,7 @@ for (const [name, open] of stores()) {
 
       // Days later the log's own clock has moved on: expired credits leave the fold (pruned)
       // and are counted as expired, with the same totals.
-      await store.append([{
+      await append(store, [{
         type: "PushSucceeded",
         data: { pushId: "late", openId: "carol", formId: "s2", templateId: "TPL_A" },
       }], T0 + 3 * DAY);

@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { canonicalEvent, GENESIS, linkHash } from "../../src/chain/chain.ts";
-import { type Credit, type CreditInput, viewOf } from "../../src/ledger/credit_rules.ts";
+import { type Credit, viewOf } from "../../src/ledger/credit_rules.ts";
 import type { StoredEvent } from "../../src/ledger/events.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
+import { append, consume, release } from "../helpers/store_calls.ts";
 
 /** Builds a fresh, empty store; calling it twice with the same `shareWith` gives two instances
  * (two clients) over the same ledger, as two service instances would be. */
@@ -18,7 +19,7 @@ const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-function form(formId: string, expiresAt = T0 + 7 * DAY): CreditInput {
+function form(formId: string, expiresAt = T0 + 7 * DAY): Credit {
   return { formId, kind: "form", uses: 1, expiresAt };
 }
 
@@ -101,7 +102,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
   test("a consumed credit stays a duplicate until it expires", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     await store.collect("alice", [form("f1")], T0);
-    assert.ok(await store.consume("alice", { pushId: "p1" }, T0));
+    assert.ok(await consume(store, "alice", { pushId: "p1" }, T0));
     const retry = await store.collect("alice", [form("f1")], T0 + HOUR);
     assert.deepEqual(retry.duplicates, ["f1"]);
     assert.equal((await store.view("alice", T0 + HOUR)).valid, 0);
@@ -116,13 +117,13 @@ export function storeContract(name: string, factory: StoreFactory): void {
       form("gone", T0 + HOUR),
     ], T0);
     const now = T0 + HOUR; // "gone" expires exactly now: no longer valid
-    const first = await store.consume("alice", { pushId: "p1" }, now);
+    const first = await consume(store, "alice", { pushId: "p1" }, now);
     assert.equal(first?.formId, "soon");
     assert.equal(first?.uses, 0);
-    const second = await store.consume("alice", { pushId: "p2" }, now);
+    const second = await consume(store, "alice", { pushId: "p2" }, now);
     assert.equal(second?.formId, "late");
-    assert.equal(await store.consume("alice", { pushId: "p3" }, now), null);
-    assert.equal(await store.consume("nobody", { pushId: "p4" }, now), null);
+    assert.equal(await consume(store, "alice", { pushId: "p3" }, now), null);
+    assert.equal(await consume(store, "nobody", { pushId: "p4" }, now), null);
     assert.equal((await store.view("alice", now)).valid, 0);
     const consumed = (await readAll(store)).filter((e) => e.type === "FormIdConsumed");
     assert.deepEqual(consumed.map((e) => e.data), [
@@ -160,7 +161,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expiresAt: T0 + DAY,
     }], T0);
     const uses = [];
-    for (let i = 0; i < 4; i++) uses.push(await store.consume("alice", { pushId: `p${i}` }, T0));
+    for (let i = 0; i < 4; i++) uses.push(await consume(store, "alice", { pushId: `p${i}` }, T0));
     assert.deepEqual(uses.map((c) => c?.uses ?? null), [2, 1, 0, null]);
     assert.ok(uses.slice(0, 3).every((c) => c?.formId === "wx_prepay"));
     await store.close();
@@ -172,14 +173,30 @@ export function storeContract(name: string, factory: StoreFactory): void {
       { formId: "s-a", kind: "subscribe", templateId: "TPL_A", uses: 1, expiresAt: null },
       { formId: "s-b", kind: "subscribe", templateId: "TPL_B", uses: 1, expiresAt: null },
     ], T0);
-    assert.equal(await store.consume("alice", { pushId: "p0" }, T0), null, "no template: none");
+    assert.equal(await consume(store, "alice", { pushId: "p0" }, T0), null, "no template: none");
     const subscribeOnly = { templateId: "TPL_C", kinds: ["subscribe" as const] };
-    assert.equal(await store.consume("alice", { ...subscribeOnly, pushId: "p1" }, T0), null);
-    const b = await store.consume("alice", { templateId: "TPL_B", pushId: "p2" }, T0 + 30 * DAY);
+    assert.equal(await consume(store, "alice", { ...subscribeOnly, pushId: "p1" }, T0), null);
+    const b = await consume(store, "alice", { templateId: "TPL_B", pushId: "p2" }, T0 + 30 * DAY);
     assert.equal(b?.formId, "s-b", "subscribe credits do not expire");
-    assert.equal(await store.consume("alice", { templateId: "TPL_B", pushId: "p3" }, T0), null);
+    assert.equal(await consume(store, "alice", { templateId: "TPL_B", pushId: "p3" }, T0), null);
     const view = await store.view("alice", T0);
     assert.deepEqual(view.credits.map((c) => c.formId), ["s-a"]);
+    await store.close();
+  });
+
+  test("equal expiries go to the formId first in UTF-8 byte order (pickCredit's rule)", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const ids = ["b", "\u{1F600}", "\uFF01", "a", "B"];
+    await store.collect("alice", [...ids.map((id) => form(id, T0 + DAY)), {
+      ...form("never"),
+      expiresAt: null,
+    }], T0);
+    const taken: (string | undefined)[] = [];
+    for (let i = 0; i < 7; i++) {
+      taken.push((await consume(store, "alice", { pushId: `p${i}` }, T0))?.formId);
+    }
+    // U+FF01 is EF BC 81 in UTF-8 and U+1F600 F0 9F 98 80 (UTF-16 order would swap them).
+    assert.deepEqual(taken, ["B", "a", "b", "\uFF01", "\u{1F600}", "never", undefined]);
     await store.close();
   });
 
@@ -189,7 +206,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       { formId: "s", kind: "subscribe", templateId: "T", uses: 1, expiresAt: T0 + HOUR },
       form("f", T0 + DAY),
     ], T0);
-    const c = await store.consume("alice", {
+    const c = await consume(store, "alice", {
       templateId: "T",
       kinds: ["form", "prepay"],
       pushId: "p",
@@ -204,16 +221,17 @@ export function storeContract(name: string, factory: StoreFactory): void {
       form("f"),
       { formId: "s", kind: "subscribe", templateId: "T", uses: 1, expiresAt: null },
     ], T0);
-    const f = await store.consume("alice", { pushId: "p1" }, T0);
-    const s = await store.consume(
+    const f = await consume(store, "alice", { pushId: "p1" }, T0);
+    const s = await consume(
+      store,
       "alice",
       { templateId: "T", kinds: ["subscribe"], pushId: "p2" },
       T0,
     );
     assert.ok(f && s);
     assert.equal((await store.view("alice", T0)).valid, 0);
-    await store.release("alice", { credit: f, pushId: "p1" }, T0);
-    await store.release("alice", { credit: s, pushId: "p2" }, T0);
+    await release(store, "alice", { credit: f, pushId: "p1" }, T0);
+    await release(store, "alice", { credit: s, pushId: "p2" }, T0);
     const view = await store.view("alice", T0);
     assert.deepEqual(view.credits.map((c) => [c.formId, c.uses]), [["f", 1], ["s", 1]]);
     const released = (await readAll(store)).filter((e) => e.type === "FormIdReleased");
@@ -229,7 +247,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     const results = await Promise.all(
       Array.from(
         { length: 200 },
-        (_, i) => (i % 2 ? one : two).consume("alice", { pushId: `p${i}` }, T0 + 1),
+        (_, i) => consume(i % 2 ? one : two, "alice", { pushId: `p${i}` }, T0 + 1),
       ),
     );
     const taken = results.filter((c) => c !== null).map((c) => c!.formId);
@@ -244,7 +262,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
   test("concurrent consumers never take a prepay credit more than three times", async () => {
     const store = await factory({ segmentEvents: 100_000 });
-    const prepay = (id: string): CreditInput => ({
+    const prepay = (id: string): Credit => ({
       formId: id,
       kind: "prepay",
       uses: 3,
@@ -252,7 +270,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
     await store.collect("alice", [prepay("a"), prepay("b")], T0);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.consume("alice", { pushId: `p${i}` }, T0)),
+      Array.from({ length: 20 }, (_, i) => consume(store, "alice", { pushId: `p${i}` }, T0)),
     );
     const counts: Record<string, number> = {};
     for (const c of results) if (c) counts[c.formId] = (counts[c.formId] ?? 0) + 1;
@@ -265,7 +283,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     for (let i = 0; i < 7; i++) {
       await store.collect(`u${i}`, [form(`a${i}`), form(`b${i}`), form(`c${i}`)], T0 + i);
     }
-    await store.consume("u1", { pushId: "px" }, T0 + 10);
+    await consume(store, "u1", { pushId: "px" }, T0 + 10);
     const head = await store.head();
     assert.equal(head.seq, 22);
     const all = await readAll(store, 7);
@@ -317,7 +335,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     const odd = ['quo"te', "back\\slash", "sla/sh", "tab\tnew\nline", "ünï©ødé 表", "\u0001"];
     await store.collect('o/"x', odd.map((id) => form(id)), T0);
     for (let i = 0; i < odd.length; i++) {
-      assert.ok(await store.consume('o/"x', { pushId: `p"${i}` }, T0));
+      assert.ok(await consume(store, 'o/"x', { pushId: `p"${i}` }, T0));
     }
     let prev = GENESIS;
     for (const event of await readAll(store)) {
@@ -334,8 +352,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.collect("c", [{ formId: "p", kind: "prepay", uses: 3, expiresAt: T0 + DAY }], T0);
     await store.collect("d", [form("z", T0 + DAY)], T0);
     const now = T0 + 2 * HOUR;
-    assert.ok(await store.consume("c", { pushId: "c1" }, now));
-    assert.ok(await store.consume("d", { pushId: "d1" }, now)); // d has nothing left
+    assert.ok(await consume(store, "c", { pushId: "c1" }, now));
+    assert.ok(await consume(store, "d", { pushId: "d1" }, now)); // d has nothing left
     const listed = new Map<string, unknown>();
     let cursor = "0";
     let pages = 0;
@@ -386,11 +404,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
     const now = T0 + 5 * HOUR; // some credits have expired by now
     for (const [i, openId] of openIds.entries()) {
       for (let k = 0; k < i % 4; k++) {
-        const c = await store.consume(openId, { templateId: `T${k}`, pushId: `c${i}.${k}` }, now);
-        if (c && k === 1) await store.release(openId, { credit: c, pushId: `c${i}.${k}` }, now);
+        const c = await consume(store, openId, { templateId: `T${k}`, pushId: `c${i}.${k}` }, now);
+        if (c && k === 1) await release(store, openId, { credit: c, pushId: `c${i}.${k}` }, now);
       }
     }
-    await store.append([{
+    await append(store, [{
       type: "PushFailed",
       data: { pushId: "x", openId: "user0", errcode: -1, errmsg: "busy", class: "transient" },
     }], now);
@@ -401,7 +419,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(await snapshot(store, openIds, now), before);
     assert.deepEqual(await store.head(), headBefore, "rebuild appends nothing");
     // The rebuilt projection is live: writes keep working on it.
-    assert.ok(await store.consume("user3", { pushId: "after" }, now));
+    assert.ok(await consume(store, "user3", { pushId: "after" }, now));
     await store.close();
   });
 
@@ -415,7 +433,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     const writes = (async () => {
       for (const [i, openId] of openIds.entries()) {
         await other.collect(openId, [form(`${openId}-c`)], T0);
-        if (i % 2 === 0) await other.consume(openId, { pushId: `p${i}` }, T0);
+        if (i % 2 === 0) await consume(other, openId, { pushId: `p${i}` }, T0);
       }
     })();
     await Promise.all([store.rebuild(T0), writes]);
@@ -433,7 +451,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.collect("eve", [form("f", T0 + HOUR)], T0);
     const later = T0 + 2 * HOUR;
     // Consuming prunes the expired credit, so the same formId is new again.
-    assert.equal(await store.consume("eve", { pushId: "p1" }, later), null);
+    assert.equal(await consume(store, "eve", { pushId: "p1" }, later), null);
     assert.deepEqual((await store.collect("eve", [form("f", later + DAY)], later)).accepted, ["f"]);
     const live = await store.view("eve", later);
     assert.equal(live.valid, 1);

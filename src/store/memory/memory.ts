@@ -9,47 +9,70 @@
  */
 import { canonicalEvent, GENESIS, linkHash } from "../../chain/chain.ts";
 import {
-  bySpendOrder,
   type Credit,
+  type CreditFilter,
+  type CreditView,
   isValid,
-  matchesFilter,
+  pickCredit,
   viewOf,
 } from "../../ledger/credit_rules.ts";
-import type { CreditFilter, CreditInput, CreditView } from "../../ledger/credit_rules.ts";
-import type { LedgerEvent, LogHead, StoredEvent } from "../../ledger/events.ts";
+import {
+  formIdCollected,
+  formIdConsumed,
+  type LedgerEvent,
+  type LogHead,
+  type StoredEvent,
+} from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
 import {
   type BroadcastTally,
   type DeliveryOutcome,
-  LOST_DELIVERY,
+  type DeliveryRef,
   parseTally,
-  STATE_LETTER,
   type TakeRequest,
   type TakeResult,
-  tallyField,
 } from "../../ledger/delivery.ts";
+import {
+  afterOutcome,
+  outcomeApplies,
+  outcomeEvents,
+  takenState,
+  takeStep,
+} from "../../ledger/delivery_rules.ts";
 import type {
   CollectRequest,
   CollectResult,
-  ConsumeRequest,
   LedgerStore,
   ProjectionPage,
   RebuildResult,
-  ReleaseRequest,
   UserPage,
 } from "../../ledger/store.ts";
 
 /** Events copied between two turns of the event loop while reading the log. */
 const READ_SLICE = 250;
 
-/** The in-memory ledger store. */
+/** A broadcast's per-user states (the letters of `STATE_LETTER`, `t|<formId>`, `u`) and tally. */
+interface BroadcastRecord {
+  states: Map<string, string>;
+  tally: Record<string, number>;
+}
+
+/**
+ * The in-memory ledger store.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * await store.collect("o1", [{ formId: "f1", kind: "form", uses: 1, expiresAt: null }], Date.now());
+ * ```
+ */
 export class MemoryStore implements LedgerStore {
   readonly kind = "memory" as const;
   #log: StoredEvent[] = [];
   #projection: ProjectionState = new Map();
-  #broadcasts = new Map<string, { states: Map<string, string>; tally: Record<string, number> }>();
+  #broadcasts = new Map<string, BroadcastRecord>();
 
-  collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
+  collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
     return this.collectMany([{ openId, credits }], now).then(([result]) => result);
   }
 
@@ -67,7 +90,7 @@ export class MemoryStore implements LedgerStore {
         }
         fresh.add(credit.formId);
         result.accepted.push(credit.formId);
-        events.push({ type: "FormIdCollected", data: { openId, ...credit } });
+        events.push(formIdCollected(openId, credit));
       }
       this.#commit(events, now);
       return result;
@@ -75,42 +98,24 @@ export class MemoryStore implements LedgerStore {
     return Promise.resolve(results);
   }
 
-  consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {
-    return Promise.resolve(this.#take(openId, request, request.pushId, now));
-  }
-
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {
     const id = request.broadcastId;
-    const states = id === undefined ? undefined : this.#broadcast(id).states;
-    const results = request.deliveries.map(({ openId, pushId }): TakeResult => {
-      const state = states?.get(openId);
-      if (state === undefined || state === "r") {
-        const credit = this.#take(openId, request, pushId, now);
-        if (!credit) return { status: "none" };
-        states?.set(openId, `t|${credit.formId}`);
-        return { status: "taken", credit };
+    const bc = id === undefined ? undefined : this.#broadcast(id);
+    const results = request.deliveries.map((delivery): TakeResult => {
+      if (bc === undefined) return this.#take(delivery, request, now);
+      const step = takeStep(bc.states.get(delivery.openId), id!, delivery);
+      if (step.action === "done") return { status: "done" };
+      if (step.action === "lost") {
+        bc.states.set(delivery.openId, step.state);
+        count(bc.tally, step.counts);
+        this.#commit([step.event], now);
+        return { status: "lost", formId: step.formId };
       }
-      if (state.startsWith("t|")) {
-        const formId = state.slice(2);
-        states!.set(openId, "u");
-        const tally = this.#broadcast(id!).tally;
-        tally.failed = (tally.failed ?? 0) + 1;
-        tally[`e:${LOST_DELIVERY.errcode}`] = (tally[`e:${LOST_DELIVERY.errcode}`] ?? 0) + 1;
-        this.#commit([{
-          type: "PushFailed",
-          data: {
-            pushId,
-            broadcastId: id,
-            openId,
-            formId,
-            errcode: LOST_DELIVERY.errcode,
-            errmsg: LOST_DELIVERY.errmsg,
-            class: "unknown",
-          },
-        }], now);
-        return { status: "lost", formId };
+      const result = this.#take(delivery, request, now);
+      if (result.status === "taken") {
+        bc.states.set(delivery.openId, takenState(result.credit.formId));
       }
-      return { status: "done" };
+      return result;
     });
     return Promise.resolve(results);
   }
@@ -122,35 +127,14 @@ export class MemoryStore implements LedgerStore {
   ): Promise<void> {
     const bc = broadcastId === undefined ? undefined : this.#broadcast(broadcastId);
     for (const o of outcomes) {
-      const c = o.credit;
       const tracked = bc !== undefined && o.state !== undefined;
-      if (tracked) {
-        // Applies only while the user's state is the expected one: idempotent, never counted twice.
-        const state = bc.states.get(o.openId);
-        if (!(c ? state === `t|${c.formId}` : state === undefined || state === "r")) continue;
-      }
-      this.#commit(o.events, now);
-      if (o.release && c) {
-        const { formId, kind, templateId, expiresAt } = c;
-        this.#commit([{
-          type: "FormIdReleased",
-          data: {
-            openId: o.openId,
-            formId,
-            pushId: o.pushId,
-            kind,
-            ...(templateId !== undefined ? { templateId } : {}),
-            expiresAt,
-          },
-        }], now);
-      }
+      // Applies only while the user's state is the expected one: idempotent, never counted twice.
+      if (tracked && !outcomeApplies(bc.states.get(o.openId), o.credit)) continue;
+      this.#commit(outcomeEvents(o), now);
       if (!tracked) continue;
-      bc.states.set(o.openId, STATE_LETTER[o.state!]);
-      const field = tallyField(o.state);
-      if (field) bc.tally[field] = (bc.tally[field] ?? 0) + 1;
-      if (o.state === "failed" && o.errcode !== undefined) {
-        bc.tally[`e:${o.errcode}`] = (bc.tally[`e:${o.errcode}`] ?? 0) + 1;
-      }
+      const effect = afterOutcome(o.state!, o.errcode);
+      bc.states.set(o.openId, effect.state);
+      count(bc.tally, effect.counts);
     }
     return Promise.resolve();
   }
@@ -159,45 +143,26 @@ export class MemoryStore implements LedgerStore {
     return Promise.resolve(parseTally(this.#broadcasts.get(broadcastId)?.tally ?? {}));
   }
 
-  /** Takes one use of the user's best qualifying credit, appending `FormIdConsumed`. */
-  #take(openId: string, filter: CreditFilter, pushId: string, now: number): Credit | null {
+  /**
+   * Takes one use of the user's best qualifying credit (`pickCredit`), appending
+   * `FormIdConsumed`; expired credits met on the way are dropped, not even needed for dedupe.
+   */
+  #take({ openId, pushId }: DeliveryRef, filter: CreditFilter, now: number): TakeResult {
     const credits = this.#projection.get(openId);
-    if (!credits) return null;
-    let best: Credit | null = null;
-    for (const credit of [...credits.values()]) {
-      if (credit.expiresAt !== null && credit.expiresAt <= now) {
-        credits.delete(credit.formId); // expired: no longer needed, not even for dedupe
-        continue;
-      }
-      if (!isValid(credit, now) || !matchesFilter(credit, filter)) continue;
-      if (best === null || bySpendOrder(credit, best) < 0) best = credit;
-    }
-    if (best === null) return null;
-    const taken = { ...best, uses: best.uses - 1 };
-    this.#commit([{
-      type: "FormIdConsumed",
-      data: { openId, formId: best.formId, pushId },
-    }], now);
-    return taken;
+    if (!credits) return { status: "none" };
+    const { credit, expired } = pickCredit(credits.values(), filter, now);
+    for (const gone of expired) credits.delete(gone.formId);
+    if (credit === null) return { status: "none" };
+    // Copied before the commit, which folds the event into (and so changes) `credit`.
+    const taken = { ...credit, uses: credit.uses - 1 };
+    this.#commit([formIdConsumed(openId, pushId, credit.formId)], now);
+    return { status: "taken", credit: taken };
   }
 
-  #broadcast(id: string) {
+  #broadcast(id: string): BroadcastRecord {
     let bc = this.#broadcasts.get(id);
     if (!bc) this.#broadcasts.set(id, bc = { states: new Map(), tally: {} });
     return bc;
-  }
-
-  release(openId: string, { credit, pushId }: ReleaseRequest, now: number): Promise<void> {
-    const { formId, kind, templateId, expiresAt } = credit;
-    this.#commit([{
-      type: "FormIdReleased",
-      data: { openId, formId, pushId, kind, templateId, expiresAt },
-    }], now);
-    return Promise.resolve();
-  }
-
-  append(events: LedgerEvent[], now: number): Promise<number[]> {
-    return Promise.resolve(this.#commit(events, now));
   }
 
   view(openId: string, now: number): Promise<CreditView> {
@@ -281,4 +246,9 @@ export class MemoryStore implements LedgerStore {
       return seq;
     });
   }
+}
+
+/** Adds one to each of `fields` in a tally. */
+function count(tally: Record<string, number>, fields: string[]): void {
+  for (const field of fields) tally[field] = (tally[field] ?? 0) + 1;
 }

@@ -13,6 +13,7 @@ import { MemoryStore } from "../../../src/store/memory/memory.ts";
 import { issueSession } from "../../../src/http/middleware/session_token.ts";
 import { startService, type StoreKind, TEST_ENV, type TestService } from "../../helpers/service.ts";
 import { form, rewriteSegment, T0, writeRounds } from "../../audit/fixture.ts";
+import { append } from "../../helpers/store_calls.ts";
 import { Redis as IORedis } from "ioredis";
 
 const AUDITOR = { authorization: `Bearer ${TEST_ENV.AUDIT_TOKEN}` };
@@ -65,7 +66,7 @@ for (const kind of ["memory", "redis"] as StoreKind[]) {
   Deno.test(`${kind}: the NDJSON export re-imported verifies exactly as the store`, async () => {
     await withService(kind, async (svc) => {
       await writeRounds(svc.store, 10);
-      await svc.store.append([{
+      await append(svc.store, [{
         type: "PushFailed",
         data: { pushId: "px", openId: "user1", errcode: 45009, errmsg: "quota", class: "quota" },
       }], T0 + 20_000);
