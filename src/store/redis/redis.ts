@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
 import { canonicalEventText, canonicalJson, GENESIS } from "../../chain/chain.ts";
 import { PAGES_IN_FLIGHT } from "../../audit/pages.ts";
 import type { Credit, CreditInput, CreditView } from "../../ledger/credit_rules.ts";
@@ -28,7 +28,7 @@ import { ledgerKeys } from "./keys.ts";
 import { SCRIPTS } from "./scripts.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { fromStoredHash, STORED_HASH_LENGTH as W } from "./stored_hash.ts";
-import { upstashRequestOptions } from "../../shared/upstash_options.ts";
+import { upstashClient } from "../../shared/upstash_client.ts";
 import {
   type CollectRequest,
   type CollectResult,
@@ -84,17 +84,19 @@ export interface RedisStoreOptions {
   timeoutMs?: number;
 }
 
-/** Creates a Redis store with a client configured for the ledger (raw strings, no JSON parsing). */
-export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const redis = new Redis({
-    url: options.url,
-    token: options.token,
-    automaticDeserialization: false,
-    // The ledger writes only valid UTF-8, so base64 replies would only cost time on both ends.
-    responseEncoding: false,
-    enableTelemetry: false,
-    ...upstashRequestOptions(options.timeoutMs),
-  });
+/**
+ * Creates a Redis store on `redis`, the process's shared client (by default a client of its own,
+ * opened from `options` with `upstashClient`).
+ *
+ * @example
+ * ```ts
+ * const store = createRedisStore({ url, token, prefix: "ledger", segmentEvents: 100_000 }, redis);
+ * ```
+ */
+export function createRedisStore(
+  options: RedisStoreOptions,
+  redis: Redis = upstashClient(options, options.timeoutMs),
+): RedisStore {
   return new RedisStore(redis, options.prefix, options.segmentEvents, options.chainChunk);
 }
 
@@ -118,11 +120,6 @@ export class RedisStore implements LedgerStore {
       Object.entries(SCRIPTS).map(([name, src]) => [name, redis.createScript(src)]),
     ) as unknown as Record<keyof typeof SCRIPTS, LuaScript>;
     this.#sealer = new Sealer(this.#keys.head, prefix, this.#scripts, chainChunk);
-  }
-
-  /** The underlying client, for tools that need raw access (benchmarks, audits). */
-  get redis(): Redis {
-    return this.#redis;
   }
 
   async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
