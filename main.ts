@@ -1,12 +1,13 @@
 /**
- * Starts formid-ledger: configuration from the environment, the store, the app, `Deno.serve`.
+ * Starts formid-ledger: configuration from the environment -> backends -> app -> `Deno.serve`,
+ * and the broadcast worker (a loop and/or `Deno.cron`).
  *
  * @module
  */
 import { createApp } from "./src/app.ts";
+import { openBackends } from "./src/backends.ts";
 import { ConfigError, loadConfig } from "./src/config/config.ts";
 import { systemClock } from "./src/shared/clock.ts";
-import { openStore } from "./src/store/open.ts";
 
 function start(): void {
   let config;
@@ -19,15 +20,10 @@ function start(): void {
     }
     throw err;
   }
-  const store = openStore(config);
-  if (store.kind === "memory") {
-    console.warn(
-      "store: embedded memory store (UPSTASH_REDIS_REST_URL is unset): nothing survives a restart",
-    );
-  } else {
-    console.log(`store: redis at ${new URL(config.redis!.url).host}, prefix "${config.prefix}"`);
-  }
-  const { app, push } = createApp({ config, store, clock: systemClock });
+  const backends = openBackends(config, systemClock);
+  if (backends.durable) console.log(backends.description);
+  else console.warn(backends.description);
+  const { app, push } = createApp({ config, backends, clock: systemClock });
   Deno.serve({ port: config.port }, app.fetch);
   if (push) {
     // Deno Deploy: no queues and evictable instances, so a cron drives the broadcast worker

@@ -24,6 +24,7 @@ import { canonicalEvent, GENESIS, linkHash } from "../src/chain/chain.ts";
 import { logPages } from "../src/audit/pages.ts";
 import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { createApp } from "../src/app.ts";
+import { openBackends, redisParallelLog } from "../src/backends.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
 import type { StoredEvent } from "../src/ledger/events.ts";
@@ -69,12 +70,8 @@ function sample(seq: number, collect = false): Sample {
 
 /** Runs one phase in this (child) process. */
 async function runPhase(phase: Phase, env: Record<string, string>): Promise<PhaseResult> {
-  const store = createRedisStore({
-    url: env.url,
-    token: env.token,
-    prefix: PREFIX,
-    segmentEvents: SEGMENT,
-  });
+  const connection = { url: env.url, token: env.token, prefix: PREFIX, segmentEvents: SEGMENT };
+  const store = createRedisStore(connection);
   const now = Number(env.now);
   const head = await store.head();
   const samples: Sample[] = [sample(0, true)];
@@ -131,8 +128,7 @@ async function runPhase(phase: Phase, env: Record<string, string>): Promise<Phas
     }
     case "parallel":
     case "par-full": {
-      const connection = { url: env.url, token: env.token, prefix: PREFIX, segmentEvents: SEGMENT };
-      const result = await auditRedisInParallel(connection, {
+      const result = await auditRedisInParallel(redisParallelLog(store, connection), {
         replay: true,
         compare: phase === "par-full",
         now,
@@ -153,7 +149,7 @@ async function runPhase(phase: Phase, env: Record<string, string>): Promise<Phas
         UPSTASH_REDIS_REST_TOKEN: env.token,
         LEDGER_PREFIX: PREFIX,
       });
-      const { app } = createApp({ config, store, clock: systemClock });
+      const { app } = createApp({ config, backends: openBackends(config), clock: systemClock });
       const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
       const res = await fetch(`http://127.0.0.1:${server.addr.port}/v1/events`, {
         headers: { authorization: `Bearer ${AUDIT_TOKEN}`, accept: "application/x-ndjson" },

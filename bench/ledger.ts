@@ -8,6 +8,7 @@
  */
 import { ledgerKeys } from "../src/store/redis/keys.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";
+import { upstashClient } from "../src/shared/upstash_client.ts";
 import { filledOpenId, fillLog } from "./fill_log.ts";
 import { fmt, startBenchRig, throughput, usedMemory } from "./rig.ts";
 
@@ -29,14 +30,15 @@ const openId = (u: number) => `oUser${String(u).padStart(23, "0")}`;
 const formId = (u: number, k: number) => `${u.toString(16).padStart(8, "0")}${k}`.padEnd(32, "f");
 
 try {
+  const redis = upstashClient(rig.upstash);
   const store = createRedisStore({
     ...rig.upstash,
     prefix: "bench:ledger",
     segmentEvents: 100_000,
-  });
+  }, redis);
   // The baseline: the same calls through the same client and bridge, each one Lua call that
   // appends the same number of stream entries, without hash chain, projection or dedupe.
-  const bare = store.redis.createScript(
+  const bare = redis.createScript(
     "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 't', 'x', 'd', ARGV[2]) end return 1",
   );
   const sample = JSON.stringify({
@@ -84,7 +86,11 @@ try {
   );
 
   // rebuild: a log of REBUILD_EVENTS events written straight into Redis, then replayed
-  const big = createRedisStore({ ...rig.upstash, prefix: "bench:big", segmentEvents: 100_000 });
+  const bigRedis = upstashClient(rig.upstash);
+  const big = createRedisStore(
+    { ...rig.upstash, prefix: "bench:big", segmentEvents: 100_000 },
+    bigRedis,
+  );
   const filled = await fillLog(rig.direct, "bench:big", REBUILD_EVENTS, 100_000, now);
   let started = performance.now();
   // Baseline: the plain XRANGE pages the rebuild folds, 4,000 events each, 4 in flight, read
@@ -96,7 +102,7 @@ try {
       const to = Math.min(filled.seq, from + 3_999);
       const segment = ledgerKeys("bench:big").segment(Math.floor((from - 1) / 100_000));
       inFlight.push(
-        big.redis.xrange(segment, `${from}-0`, `${to}`) as unknown as Promise<unknown[]>,
+        bigRedis.xrange(segment, `${from}-0`, `${to}`) as unknown as Promise<unknown[]>,
       );
     }
     if (inFlight.length >= 4 || from > filled.seq) read += (await inFlight.shift()!).length;

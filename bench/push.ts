@@ -18,6 +18,7 @@ import { Redis } from "@upstash/redis";
 import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
 import { createPushService } from "../src/push/service.ts";
+import { openBackends } from "../src/backends.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";
 import { freePort } from "../tests/helpers/redis_server.ts";
 import { type BenchRig, startBenchRig } from "./rig.ts";
@@ -199,12 +200,8 @@ async function ours(
     BROADCAST_CHUNK_USERS: String(env("CHUNK", 500)),
     WORKER_CHUNKS_IN_FLIGHT: String(env("CHUNKS_IN_FLIGHT", 12)),
   });
-  const store = createRedisStore({
-    ...upstash,
-    prefix,
-    segmentEvents: config.segmentEvents,
-  });
-  const push = createPushService({ config, store, clock: systemClock })!;
+  const { store, coordination } = openBackends(config);
+  const push = createPushService({ config, store, coordination, clock: systemClock })!;
   await push.tokens.get(); // as a running service would have it
   commands = 0;
   const usec0 = await redisUsec(rig.direct);

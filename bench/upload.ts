@@ -17,6 +17,7 @@
 import process from "node:process";
 import { Hono } from "hono";
 import { createApp } from "../src/app.ts";
+import { openBackends } from "../src/backends.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { systemClock } from "../src/shared/clock.ts";
 import { enforceLimits, redisLimiters } from "../src/http/middleware/rate_limit.ts";
@@ -26,7 +27,7 @@ import {
   requireSession,
   type SessionVariables,
 } from "../src/http/middleware/session_token.ts";
-import { createRedisStore } from "../src/store/redis/redis.ts";
+import { upstashClient } from "../src/shared/upstash_client.ts";
 import { type BenchRig, fmt, startBenchRig } from "./rig.ts";
 
 const SECONDS = Number(argValue("--seconds") ?? 10);
@@ -216,12 +217,9 @@ try {
     RATE_LIMIT_PER_USER: "1000000000",
     RATE_LIMIT_PER_IP: "1000000000",
   });
-  const store = createRedisStore({
-    ...config.redis!,
-    prefix: config.prefix,
-    segmentEvents: config.segmentEvents,
-  });
-  const { app } = createApp({ config, store, clock: systemClock });
+  const backends = openBackends(config);
+  const { store } = backends;
+  const { app } = createApp({ config, backends, clock: systemClock });
   const bare = new Hono().post("/bare", async (c) => {
     const body = await c.req.json();
     return c.json({ accepted: body.formIds.length, duplicates: 0, rejected: [] });
@@ -229,7 +227,7 @@ try {
   // The part of the path the issue prescribes, without the ledger: the session check and the
   // two @upstash/ratelimit checks (per openId, per IP) through the same bridge. The full path
   // cannot be faster than this on the same machine.
-  const limiters = redisLimiters(config.redis!);
+  const limiters = redisLimiters(upstashClient(config.redis!));
   const { windowSeconds, perUser, perIp } = config.rateLimit;
   const userLimit = limiters({ prefix: "bench:floor:user", tokens: perUser, windowSeconds });
   const ipLimit = limiters({ prefix: "bench:floor:ip", tokens: perIp, windowSeconds });
@@ -283,7 +281,7 @@ try {
   const floorAfter = await cpuSeconds(rig);
 
   // The ceiling under the HTTP path: the same 5-credit ledger calls, 64 at a time, no HTTP.
-  const { ledger } = createApp({ config, store, clock: systemClock });
+  const { ledger } = createApp({ config, backends, clock: systemClock });
   let calls = 0;
   const until = performance.now() + SECONDS * 500;
   const started = performance.now();

@@ -1,11 +1,13 @@
 /**
- * The Hono app: middleware, error mapping, and every resource's routes mounted. Dependencies are
+ * The Hono app: middleware, error mapping, and every resource's routes mounted, on backends
+ * built by `backends.ts` (which alone knows whether they are Redis or memory). Dependencies are
  * passed in, so tests build the real thing with a manual clock or a simulator URL.
  *
  * @module
  */
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
+import type { Backends } from "./backends.ts";
 import type { Config } from "./config/config.ts";
 import { notFound, onError } from "./http/middleware/errors.ts";
 import { creditsInRoutes } from "./http/routes/intake.ts";
@@ -13,7 +15,6 @@ import { eventRoutes } from "./http/routes/events.ts";
 import { healthRoutes } from "./http/routes/health.ts";
 import type { Clock } from "./shared/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
-import type { LedgerStore } from "./ledger/store.ts";
 import { broadcastRoutes } from "./http/routes/broadcasts.ts";
 import { pushRoutes } from "./http/routes/push.ts";
 import { createPushService, type PushService } from "./push/service.ts";
@@ -21,7 +22,8 @@ import { createPushService, type PushService } from "./push/service.ts";
 /** What the app is built from. */
 export interface AppDeps {
   config: Config;
-  store: LedgerStore;
+  /** The store, coordination store and rate limiters (`openBackends`). */
+  backends: Pick<Backends, "store" | "coordination" | "limiters">;
   clock: Clock;
   /** The HTTP client for WeChat calls (default: pooled keep-alive fetch). */
   fetch?: typeof fetch;
@@ -40,12 +42,14 @@ export interface Service {
  *
  * @example
  * ```ts
- * const { app } = createApp({ config, store: new MemoryStore(), clock: systemClock });
+ * const backends = openBackends(config);
+ * const { app } = createApp({ config, backends, clock: systemClock });
  * Deno.serve(app.fetch);
  * ```
  */
 export function createApp(deps: AppDeps): Service {
-  const { config, store, clock } = deps;
+  const { config, clock } = deps;
+  const { store, coordination, limiters } = deps.backends;
   const ledger = new Ledger(store, {
     formIdTtlSeconds: config.formIdTtlSeconds,
     safetySeconds: config.formIdSafetySeconds,
@@ -58,8 +62,8 @@ export function createApp(deps: AppDeps): Service {
   app.notFound(notFound);
   app.route("/", healthRoutes(store));
   app.route("/", eventRoutes(config, store));
-  app.route("/", creditsInRoutes({ config, ledger, clock }));
-  const push = createPushService({ config, store, clock, fetch: deps.fetch });
+  app.route("/", creditsInRoutes({ config, ledger, clock, limiters }));
+  const push = createPushService({ config, store, coordination, clock, fetch: deps.fetch });
   app.route("/", pushRoutes(config, push));
   app.route("/", broadcastRoutes(config, push));
   return { app, ledger, push };

@@ -13,9 +13,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { openBackends } from "../src/backends.ts";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
-import { createRedisStore } from "../src/store/redis/redis.ts";
-import { redisStoreOptions } from "../src/store/open.ts";
 import { timeArg } from "./time_arg.ts";
 
 const USAGE = `usage: deno task rebuild [--at <time>]
@@ -45,28 +44,29 @@ export async function main(args: string[]): Promise<number> {
     console.error(`--at: not a time: "${values.at}"`);
     return 2;
   }
-  let options;
+  let config;
   try {
-    options = redisStoreOptions(loadConfig(Deno.env.toObject()));
+    config = loadConfig(Deno.env.toObject());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     return 2;
   }
-  if (options === null) {
+  const backends = openBackends(config);
+  if (!backends.durable) {
     console.error(
       "no store configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (and " +
         "LEDGER_PREFIX); the embedded store lives in the service's memory",
     );
     return 2;
   }
-  const store = createRedisStore(options);
+  const { store } = backends;
   const started = performance.now();
   try {
     const { events, users } = await store.rebuild(now);
     const seconds = (performance.now() - started) / 1000;
     console.log(
-      `rebuilt the projection of ${options.prefix}: ${events} events folded, ${users} users, ` +
+      `rebuilt the projection of ${config.prefix}: ${events} events folded, ${users} users, ` +
         `in ${seconds.toFixed(1)} s`,
     );
     return 0;
@@ -74,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(`rebuild refused: ${(err as Error).message}`);
     return 1;
   } finally {
-    await store.close();
+    await backends.close();
   }
 }
 

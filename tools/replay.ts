@@ -25,8 +25,8 @@ import { auditPassed, formatAudit } from "../src/audit/format.ts";
 import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { readNdjson } from "../src/audit/ndjson.ts";
 import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/verify.ts";
+import { openBackends } from "../src/backends.ts";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
-import { openStore, redisStoreOptions } from "../src/store/open.ts";
 import { timeArg } from "./time_arg.ts";
 
 const USAGE = `usage: deno task replay [options]
@@ -116,22 +116,22 @@ export async function main(args: string[]): Promise<number> {
         : (await Deno.open(options.file)).readable;
       result = await auditChunks(readNdjson(input), common);
     } else {
-      const config = loadConfig(Deno.env.toObject());
-      if (config.redis === null) {
-        throw new UsageError(
-          "no store configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN " +
-            "(and LEDGER_PREFIX), or audit an export with --file",
-        );
-      }
-      const storeOptions = { ...common, compare: !options["no-compare"] };
-      if (options["one-thread"]) {
-        const store = openStore(config);
-        try {
-          result = await auditStore(store, storeOptions);
-        } finally {
-          await store.close();
+      const backends = openBackends(loadConfig(Deno.env.toObject()));
+      try {
+        // The embedded store's log lives in the service's memory: nothing to read here.
+        if (backends.parallelAudit === null) {
+          throw new UsageError(
+            "no store configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN " +
+              "(and LEDGER_PREFIX), or audit an export with --file",
+          );
         }
-      } else result = await auditRedisInParallel(redisStoreOptions(config)!, storeOptions);
+        const storeOptions = { ...common, compare: !options["no-compare"] };
+        result = options["one-thread"]
+          ? await auditStore(backends.store, storeOptions)
+          : await auditRedisInParallel(backends.parallelAudit, storeOptions);
+      } finally {
+        await backends.close();
+      }
     }
   } catch (err) {
     clearProgress();

@@ -6,14 +6,14 @@
  * itself and checks every link with the same `ChainVerifier`. The result is the one
  * `auditStore` gives, which the tamper tests check case by case.
  *
- * For the CLI and benchmarks; the service's endpoint audits on one thread (`auditStore`).
+ * For the CLI and benchmarks; the service's endpoint audits on one thread (`auditStore`). The
+ * store comes through a port (`raw_log.ts`): this module knows the log's layout, not its store.
  *
  * @module
  */
 import type { LogHead, StoredEvent } from "../ledger/events.ts";
 import { ENTRY_FIELD } from "../store/redis/entry.ts";
 import { pageEvents, type RawEntry } from "../store/redis/log_page.ts";
-import { createRedisStore, type RedisStoreOptions } from "../store/redis/redis.ts";
 import {
   auditLive,
   type AuditOptions,
@@ -23,6 +23,7 @@ import {
 } from "./audit.ts";
 import { canonicalEvent } from "../chain/chain.ts";
 import { PAGE_SIZE, PAGES_IN_FLIGHT } from "./pages.ts";
+import type { ParallelLog, RawPageSource } from "./raw_log.ts";
 import { Replay } from "./replay.ts";
 import type { FromVerifier, ToVerifier, VerifierState } from "./verify_worker.ts";
 
@@ -33,27 +34,24 @@ export type ParallelAuditOptions = Omit<AuditOptions, "budgetMs"> & {
 };
 
 /**
- * Audits the log of the Redis store `connection` names, as `auditStore` would, on two threads.
+ * Audits `log`, as `auditStore` would audit its store, on two threads. The caller opens the
+ * store and closes it afterwards.
  *
  * @example
  * ```ts
- * const { verify, report } = await auditRedisInParallel(
- *   { url, token, prefix: "ledger", segmentEvents: 100_000 },
- *   { replay: true },
- * );
+ * const { parallelAudit } = openBackends(config);
+ * const { verify, report } = await auditRedisInParallel(parallelAudit!, { replay: true });
  * ```
  */
 export async function auditRedisInParallel(
-  connection: RedisStoreOptions,
+  log: ParallelLog,
   options: ParallelAuditOptions = {},
 ): Promise<AuditResult> {
-  const store = createRedisStore(connection);
-  const run = new ParallelRun(connection, options, (after, to) => store.readEntries(after, to));
+  const run = new ParallelRun(log, options);
   try {
-    return await auditLive(store, run, options);
+    return await auditLive(log.pages, run, options);
   } finally {
     run.close();
-    await store.close();
   }
 }
 
@@ -62,7 +60,7 @@ class ParallelRun implements LiveAudit {
   readonly replay: Replay | null;
   readonly #worker: Worker;
   readonly #options: ParallelAuditOptions;
-  readonly #read: (after: number, to: number) => Promise<RawEntry[][]>;
+  readonly #pages: RawPageSource;
   readonly #started = performance.now();
   #lastProgress = performance.now();
   /** Pages sent and not yet checked: their ends, in order. */
@@ -76,13 +74,9 @@ class ParallelRun implements LiveAudit {
   /** The fold met an entry it cannot read: nothing after it is read (the worker reports it). */
   #unreadable = false;
 
-  constructor(
-    connection: RedisStoreOptions,
-    options: ParallelAuditOptions,
-    read: (after: number, to: number) => Promise<RawEntry[][]>,
-  ) {
+  constructor(log: ParallelLog, options: ParallelAuditOptions) {
     this.#options = options;
-    this.#read = read;
+    this.#pages = log.pages;
     this.replay = options.replay ? new Replay() : null;
     this.#worker = new Worker(new URL("./verify_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = ({ data }: MessageEvent<FromVerifier>) => this.#receive(data);
@@ -91,7 +85,7 @@ class ParallelRun implements LiveAudit {
       this.#receive({ failed: event.message });
     };
     const { from, checkpoints } = options;
-    this.#send({ init: { store: connection, verify: { from, checkpoints } } });
+    this.#send({ init: { reader: log.reopen, verify: { from, checkpoints } } });
   }
 
   async consume(after: number, to: number): Promise<void> {
@@ -103,7 +97,7 @@ class ParallelRun implements LiveAudit {
     while (!this.#unreadable && (requested < to || reads.length > 0)) {
       while (reads.length < inFlight && requested < to) {
         const last = Math.min(to, requested + pageSize);
-        const entries = this.#read(requested, last);
+        const entries = this.#pages.readEntries(requested, last);
         entries.catch(() => {}); // surfaced when awaited
         reads.push({ after: requested, to: last, entries });
         requested = last;

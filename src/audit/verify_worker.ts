@@ -1,8 +1,9 @@
 /**
  * The verifying half of a parallel audit (`parallel.ts`), run as a Worker: it receives each
  * page as the main thread read it (usually as the events' canonical texts), reads the page's
- * chain hashes with its own client, and checks every link with the same `ChainVerifier` a
- * one-thread audit uses.
+ * chain hashes with a reader of its own (opened from the recipe the main thread sends: a worker
+ * cannot be handed a client), and checks every link with the same `ChainVerifier` a one-thread
+ * audit uses.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import {
   pageEvents,
   type RawEntry,
 } from "../store/redis/log_page.ts";
-import { createRedisStore, type RedisStore, type RedisStoreOptions } from "../store/redis/redis.ts";
+import type { ChainReader, ChainReaderModule, ChainReaderRecipe } from "./raw_log.ts";
 import {
   type ChainBreak,
   ChainVerifier,
@@ -26,7 +27,7 @@ import {
 
 /** Messages to the worker, in this order: init, pages, finish. */
 export type ToVerifier =
-  | { init: { store: RedisStoreOptions; verify: VerifyOptions } }
+  | { init: { reader: ChainReaderRecipe; verify: VerifyOptions } }
   | { page: VerifierPage }
   | { finish: { head: LogHead | null } };
 
@@ -54,7 +55,7 @@ export type FromVerifier =
   | { state: VerifierState }
   | { failed: string };
 
-let store: RedisStore | null = null;
+let reader: Promise<ChainReader> | null = null;
 let verifier: ChainVerifier | null = null;
 /** Pages are verified one after another; their chain hashes are read as soon as they arrive. */
 let queue: Promise<void> = Promise.resolve();
@@ -63,13 +64,15 @@ const post = (message: FromVerifier) => self.postMessage(message);
 
 self.onmessage = ({ data }: MessageEvent<ToVerifier>) => {
   if ("init" in data) {
-    store = createRedisStore(data.init.store);
+    const { module, options } = data.init.reader;
+    reader = import(module).then((m: ChainReaderModule) => m.openChainReader(options));
+    reader.catch(() => {}); // surfaced by the first page's read, in order
     verifier = new ChainVerifier(data.init.verify);
     return;
   }
   if ("page" in data) {
     const { page } = data;
-    const chain = store!.readChain(page.after, page.to);
+    const chain = reader!.then((r) => r.readChain(page.after, page.to));
     chain.catch(() => {}); // surfaced in order, by the queue
     queue = queue.then(() => verifyPage(page, chain)).catch(fail);
     return;

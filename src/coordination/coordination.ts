@@ -56,3 +56,17 @@ export interface WorkQueue {
   /** Deletes a finished queue with everything in it. */
   drop(queue: string): Promise<void>;
 }
+
+/**
+ * What is shared beside the ledger: a {@link KeyValue} store (locks, the access token,
+ * idempotency records, broadcast descriptions) and the {@link WorkQueue}s, on one backend.
+ *
+ * @example
+ * ```ts
+ * const coordination: Coordination = { kv: new MemoryKeyValue(), queue: new MemoryWorkQueue() };
+ * ```
+ */
+export interface Coordination {
+  kv: KeyValue;
+  queue: WorkQueue;
+}

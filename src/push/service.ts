@@ -1,16 +1,13 @@
 /**
- * Builds everything push needs from the configuration and the ledger store: the shared key-value
- * store and work queue (Redis beside a Redis store, memory beside the embedded one), the token
- * cache, the WeChat client, delivery, broadcasts, the worker and idempotency.
+ * Builds everything push needs from the configuration, the ledger store and the coordination
+ * store beside it (both built by `backends.ts`): the token cache, the WeChat client, delivery,
+ * broadcasts, the worker and idempotency.
  *
  * @module
  */
 import type { Config } from "../config/config.ts";
 import type { Clock } from "../shared/clock.ts";
-import type { KeyValue, WorkQueue } from "../coordination/coordination.ts";
-import { MemoryKeyValue, MemoryWorkQueue } from "../coordination/memory.ts";
-import { RedisKeyValue, RedisWorkQueue } from "../coordination/redis.ts";
-import { RedisStore } from "../store/redis/redis.ts";
+import type { Coordination, KeyValue, WorkQueue } from "../coordination/coordination.ts";
 import type { LedgerStore } from "../ledger/store.ts";
 import { expiryRulesOf, Ledger } from "../ledger/ledger.ts";
 import { WeChatClient } from "../wechat/client.ts";
@@ -36,18 +33,28 @@ export interface PushService {
 export interface PushDeps {
   config: Config;
   store: LedgerStore;
+  /** Where the access token, idempotency records and broadcast work live. */
+  coordination: Coordination;
   clock: Clock;
   fetch?: typeof fetch;
 }
 
-/** Builds the push machinery, or `null` when WECHAT_APPID / WECHAT_SECRET are not set. */
-export function createPushService({ config, store, clock, fetch }: PushDeps): PushService | null {
+/**
+ * Builds the push machinery, or `null` when WECHAT_APPID / WECHAT_SECRET are not set.
+ *
+ * @example
+ * ```ts
+ * const { store, coordination } = openBackends(config);
+ * const push = createPushService({ config, store, coordination, clock: systemClock });
+ * ```
+ */
+export function createPushService(
+  { config, store, coordination, clock, fetch }: PushDeps,
+): PushService | null {
   const { appid, secret, apiBase, tokenMode } = config.wechat;
   if (!appid || !secret) return null;
   const push = config.push;
-  const shared = store instanceof RedisStore;
-  const kv = shared ? new RedisKeyValue(store.redis, config.prefix) : new MemoryKeyValue(clock);
-  const queue = shared ? new RedisWorkQueue(store.redis, config.prefix) : new MemoryWorkQueue();
+  const { kv, queue } = coordination;
   const tokens = new AccessTokens(
     kv,
     {

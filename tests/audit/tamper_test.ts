@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { type AuditResult, auditStore } from "../../src/audit/audit.ts";
 import { auditRedisInParallel } from "../../src/audit/parallel.ts";
+import { redisParallelLog } from "../../src/backends.ts";
+import { createRedisStore } from "../../src/store/redis/redis.ts";
 import type { BreakKind, Checkpoint } from "../../src/audit/verify.ts";
 import {
   chainHash,
@@ -53,9 +55,15 @@ async function withLog(fn: (rig: TamperRig) => Promise<void>): Promise<void> {
 async function verify(rig: TamperRig, checkpoints: Checkpoint[] = [], from?: Checkpoint) {
   const options = { checkpoints, from, pageSize: 4, inFlight: 3, replay: !from, now: T0 };
   const one = await auditStore(rig.store, options);
-  const two = await auditRedisInParallel(rig.connection, options);
+  const two = await inParallel(rig, options);
   assert.deepEqual(withoutTimes(two), withoutTimes(one), "one thread and two disagree");
   return one.verify;
+}
+
+/** The two-thread audit on a store of its own, as `deno task replay` opens one. */
+function inParallel(rig: TamperRig, options: Parameters<typeof auditRedisInParallel>[1]) {
+  const log = redisParallelLog(createRedisStore(rig.connection), rig.connection);
+  return auditRedisInParallel(log, options);
 }
 
 function withoutTimes(result: AuditResult) {
@@ -340,7 +348,7 @@ Deno.test("a chain string of the wrong type fails both audits with Redis's error
     const options = { pageSize: 4, inFlight: 3, replay: true, now: T0 };
     await assert.rejects(auditStore(rig.store, options), /WRONGTYPE/);
     await assert.rejects(
-      auditRedisInParallel(rig.connection, options),
+      inParallel(rig, options),
       /the verifying worker failed: .*WRONGTYPE/,
     );
   });

@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import type { KeyValue, WorkQueue } from "../../src/coordination/coordination.ts";
 import { MemoryKeyValue, MemoryWorkQueue } from "../../src/coordination/memory.ts";
 import { RedisKeyValue, RedisWorkQueue } from "../../src/coordination/redis.ts";
-import { createRedisStore } from "../../src/store/redis/redis.ts";
+import { upstashClient } from "../../src/shared/upstash_client.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 
 function redisPair(): { kv: KeyValue; queue: WorkQueue } {
   const prefix = uniquePrefix("kv");
-  const { redis } = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 1000 });
+  const redis = upstashClient(upstashFromEnv());
   return { kv: new RedisKeyValue(redis, prefix), queue: new RedisWorkQueue(redis, prefix) };
 }
 

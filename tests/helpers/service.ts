@@ -4,10 +4,9 @@
  * @module
  */
 import { createApp, type Service } from "../../src/app.ts";
+import { openBackends } from "../../src/backends.ts";
 import { type Config, loadConfig } from "../../src/config/config.ts";
 import { type Clock, systemClock } from "../../src/shared/clock.ts";
-import { MemoryStore } from "../../src/store/memory/memory.ts";
-import { createRedisStore } from "../../src/store/redis/redis.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "./rig.ts";
 
@@ -46,14 +45,10 @@ export function startService(options: TestServiceOptions): Promise<TestService> 
     env.LEDGER_PREFIX ??= uniquePrefix("svc");
   }
   const config = loadConfig(env);
-  const store = config.redis
-    ? createRedisStore({
-      ...config.redis,
-      prefix: config.prefix,
-      segmentEvents: config.segmentEvents,
-    })
-    : new MemoryStore();
-  const service = createApp({ config, store, clock: options.clock ?? systemClock });
+  const clock = options.clock ?? systemClock;
+  const backends = openBackends(config, clock);
+  const { store } = backends;
+  const service = createApp({ config, backends, clock });
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
     service.app.fetch,
@@ -65,7 +60,7 @@ export function startService(options: TestServiceOptions): Promise<TestService> 
     store,
     async close() {
       await server.shutdown();
-      await store.close();
+      await backends.close();
     },
   });
 }

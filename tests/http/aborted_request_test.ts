@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 
 const ADMIN = "admin-token-0123456789";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -27,7 +27,7 @@ async function waitFor(url: string): Promise<void> {
 }
 
 Deno.test("aborted request: one quiet line without the openId, and the service keeps serving", async () => {
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname],
     env: { PORT: String(port), ADMIN_TOKEN: ADMIN },

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { RedisKeyValue } from "../../src/coordination/redis.ts";
-import { createRedisStore } from "../../src/store/redis/redis.ts";
+import { upstashClient } from "../../src/shared/upstash_client.ts";
 import { WeChatClient } from "../../src/wechat/client.ts";
 import { AccessTokens, type TokenSettings } from "../../src/wechat/token.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
@@ -14,7 +14,7 @@ type Sim = Awaited<ReturnType<typeof startWeChatSim>>;
 
 /** One "instance": its own Redis client, token cache and WeChat client, sharing `prefix`. */
 function instance(sim: Sim, prefix: string, mode: "classic" | "stable") {
-  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 1000 });
+  const redis = upstashClient(upstashFromEnv());
   const settings: TokenSettings = {
     apiBase: sim.url,
     appid: "wx_sim_appid",
@@ -26,7 +26,7 @@ function instance(sim: Sim, prefix: string, mode: "classic" | "stable") {
     timeoutMs: 2_000,
     localTtlMs: 60_000,
   };
-  const tokens = new AccessTokens(new RedisKeyValue(store.redis, prefix), settings);
+  const tokens = new AccessTokens(new RedisKeyValue(redis, prefix), settings);
   const client = new WeChatClient(tokens, { apiBase: sim.url, timeoutMs: 2_000, concurrency: 64 });
   return { tokens, client };
 }

@@ -7,8 +7,7 @@
  * @module
  */
 import { Ratelimit } from "@upstash/ratelimit";
-import { Redis } from "@upstash/redis";
-import { upstashRequestOptions } from "../../shared/upstash_options.ts";
+import type { Redis } from "@upstash/redis";
 import { Coalescer } from "../../shared/coalescer.ts";
 import { ApiError } from "./errors.ts";
 
@@ -36,24 +35,18 @@ export interface LimitSpec {
 const MAX_CHECKS_PER_REQUEST = 500;
 
 /**
- * Limits counted in Redis (Upstash REST) with `@upstash/ratelimit`'s fixed window. Every limiter
- * made by one factory shares one client, and checks made while others are in flight go to Redis
- * together in one pipelined request (one script call each, as before): two checks per upload
- * would otherwise cost two HTTP round trips per upload.
+ * Limits counted in Redis (Upstash REST) with `@upstash/ratelimit`'s fixed window, through
+ * `redis`, the process's shared client (`upstashClient`: it auto-pipelines). Checks made while
+ * others are in flight go to Redis together in one pipelined request (one script call each, as
+ * before): two checks per upload would otherwise cost two HTTP round trips per upload.
+ *
+ * @example
+ * ```ts
+ * const limiters = redisLimiters(upstashClient({ url, token }));
+ * const perUser = limiters({ prefix: "ledger:rl:user", tokens: 60, windowSeconds: 60 });
+ * ```
  */
-export function redisLimiters(
-  redis: { url: string; token: string },
-): (spec: LimitSpec) => RateLimiter {
-  const client = new Redis({
-    url: redis.url,
-    token: redis.token,
-    enableTelemetry: false,
-    // The replies are integers: base64 would only cost time on both ends.
-    responseEncoding: false,
-    // Commands issued in the same tick share one HTTP request.
-    enableAutoPipelining: true,
-    ...upstashRequestOptions(),
-  });
+export function redisLimiters(redis: Redis): (spec: LimitSpec) => RateLimiter {
   // Each check is started by the batch, all in one synchronous loop, so they share a pipeline;
   // each keeps its own outcome.
   const checks = new Coalescer<() => Promise<LimitDecision>, LimitDecision>(async (starts) => {
@@ -63,7 +56,7 @@ export function redisLimiters(
   }, { maxBatch: MAX_CHECKS_PER_REQUEST });
   return (spec) => {
     const limiter = new Ratelimit({
-      redis: client,
+      redis,
       limiter: Ratelimit.fixedWindow(spec.tokens, `${spec.windowSeconds} s`),
       prefix: spec.prefix,
       analytics: false,

@@ -9,49 +9,48 @@ import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { requireRole } from "../middleware/auth.ts";
-import { clientIp } from "../middleware/client_ip.ts";
 import { creditRoutes } from "./credits.ts";
 import { formIdRoutes } from "./formids.ts";
-import {
-  enforceLimits,
-  type LimitSpec,
-  memoryLimiter,
-  type RateLimiter,
-  redisLimiters,
-} from "../middleware/rate_limit.ts";
+import { enforceLimits, type RateLimiter } from "../middleware/rate_limit.ts";
+import { clientIp } from "../middleware/client_ip.ts";
 import { requireSession, type SessionVariables } from "../middleware/session_token.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { subscriptionRoutes } from "./subscriptions.ts";
+
+/** The limits these routes count (built by `backends.ts`, in Redis or in memory). */
+export interface IntakeLimiters {
+  /** Uploads per openId. */
+  user: RateLimiter;
+  /** Uploads per client IP. */
+  ip: RateLimiter;
+  /** Logins per client IP. */
+  login: RateLimiter;
+}
 
 /** What the credits-in routes are built from. */
 export interface CreditsInDeps {
   config: Config;
   ledger: Ledger;
   clock: Clock;
+  limiters: IntakeLimiters;
 }
 
 /**
- * The routes, with limits counted in Redis when the ledger is on Redis (shared by every
- * instance) and in memory otherwise.
+ * The routes, with their limits.
+ *
+ * @example
+ * ```ts
+ * app.route("/", creditsInRoutes({ config, ledger, clock, limiters: backends.limiters }));
+ * ```
  */
-export function creditsInRoutes({ config, ledger, clock }: CreditsInDeps): Hono {
-  const { windowSeconds, perUser, perIp } = config.rateLimit;
-  const inRedis = config.redis ? redisLimiters(config.redis) : null;
-  const limiter = (name: string, tokens: number): RateLimiter => {
-    const spec: LimitSpec = { prefix: `${config.prefix}:rl:${name}`, tokens, windowSeconds };
-    return inRedis ? inRedis(spec) : memoryLimiter(spec);
-  };
-  const userLimiter = limiter("user", perUser);
-  const ipLimiter = limiter("ip", perIp);
-  const loginLimiter = limiter("login", perIp);
-
+export function creditsInRoutes({ config, ledger, clock, limiters }: CreditsInDeps): Hono {
   const session = requireSession(config, clock);
   /** Upload limits: per openId (from the session) and per client IP, counted together. */
   const limits: MiddlewareHandler<{ Variables: SessionVariables }> = async (c, next) => {
     await enforceLimits([
-      [userLimiter, c.get("openId")],
+      [limiters.user, c.get("openId")],
       [
-        ipLimiter,
+        limiters.ip,
         clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
       ],
     ]);
@@ -60,7 +59,7 @@ export function creditsInRoutes({ config, ledger, clock }: CreditsInDeps): Hono 
   const admin = requireRole(config, ["admin"]);
 
   const app = new Hono();
-  app.route("/", sessionRoutes({ config, clock, ipLimiter: loginLimiter }));
+  app.route("/", sessionRoutes({ config, clock, ipLimiter: limiters.login }));
   app.route("/", formIdRoutes({ ledger, session, limits }));
   app.route("/", subscriptionRoutes({ ledger, session, limits }));
   app.route("/", creditRoutes({ ledger, session, admin }));

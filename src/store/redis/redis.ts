@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
 import type { Credit, CreditInput, CreditView } from "../../ledger/credit_rules.ts";
 import type {
   BroadcastTally,
@@ -25,7 +25,7 @@ import type {
   ReleaseRequest,
   UserPage,
 } from "../../ledger/store.ts";
-import { upstashRequestOptions } from "../../shared/upstash_options.ts";
+import { upstashClient } from "../../shared/upstash_client.ts";
 import { appendScript } from "./append.ts";
 import { collectScript } from "./collect.ts";
 import { consumeScript } from "./consume.ts";
@@ -62,23 +62,18 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Creates a Redis store with a client configured for the ledger (raw strings, no JSON parsing).
+ * Creates a Redis store on `redis`, the process's shared client (by default a client of its own,
+ * opened from `options` with `upstashClient`).
  *
  * @example
  * ```ts
- * const store = createRedisStore({ url, token, prefix: "ledger", segmentEvents: 100_000 });
+ * const store = createRedisStore({ url, token, prefix: "ledger", segmentEvents: 100_000 }, redis);
  * ```
  */
-export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const redis = new Redis({
-    url: options.url,
-    token: options.token,
-    automaticDeserialization: false,
-    // The ledger writes only valid UTF-8, so base64 replies would only cost time on both ends.
-    responseEncoding: false,
-    enableTelemetry: false,
-    ...upstashRequestOptions(options.timeoutMs),
-  });
+export function createRedisStore(
+  options: RedisStoreOptions,
+  redis: Redis = upstashClient(options, options.timeoutMs),
+): RedisStore {
   return new RedisStore(redis, options.prefix, options.segmentEvents, options.chainChunk);
 }
 
@@ -120,11 +115,6 @@ export class RedisStore implements LedgerStore {
     this.#take = takeScript(log, keys);
     this.#record = recordScript(log, keys);
     this.#tally = tallyScript(redis, keys);
-  }
-
-  /** The underlying client, for tools that need raw access (benchmarks, audits). */
-  get redis(): Redis {
-    return this.#redis;
   }
 
   async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {

@@ -5,6 +5,7 @@ import {
   type RateLimiter,
   redisLimiters,
 } from "../../../src/http/middleware/rate_limit.ts";
+import { upstashClient } from "../../../src/shared/upstash_client.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
 import { call, login, simCode, startRig, STORES } from "../login_helpers.ts";
 
@@ -132,7 +133,7 @@ for (const store of STORES) {
 
 Deno.test("rate limit: concurrent checks (one pipelined request) are each counted once", async () => {
   const spec = { prefix: uniquePrefix("rl"), tokens: 5, windowSeconds: 3600 };
-  const make = redisLimiters(upstashFromEnv());
+  const make = redisLimiters(upstashClient(upstashFromEnv()));
   const [perUser, perIp] = [make({ ...spec, prefix: `${spec.prefix}:u` }), make(spec)];
   const ids = Array.from({ length: 40 }, (_, i) => `user-${i % 4}`);
   // Load the script first (a NOSCRIPT answer would send the batch again as EVAL).
@@ -165,7 +166,10 @@ Deno.test("rate limit: concurrent checks (one pipelined request) are each counte
 
 Deno.test("rate limit: the memory limiter decides exactly as @upstash/ratelimit on Redis", async () => {
   const spec = { prefix: uniquePrefix("rl"), tokens: 3, windowSeconds: 3600 };
-  const limiters: RateLimiter[] = [memoryLimiter(spec), redisLimiters(upstashFromEnv())(spec)];
+  const limiters: RateLimiter[] = [
+    memoryLimiter(spec),
+    redisLimiters(upstashClient(upstashFromEnv()))(spec),
+  ];
   const runs: LimitDecision[][] = [];
   for (const limiter of limiters) {
     const decisions: LimitDecision[] = [];

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { auditChunks, auditStore } from "../../../src/audit/audit.ts";
 import { readNdjson } from "../../../src/audit/ndjson.ts";
 import { createApp } from "../../../src/app.ts";
+import { openBackends } from "../../../src/backends.ts";
 import { loadConfig } from "../../../src/config/config.ts";
 import { systemClock } from "../../../src/shared/clock.ts";
 import { MemoryStore } from "../../../src/store/memory/memory.ts";
@@ -229,7 +230,11 @@ Deno.test("the NDJSON export reads the log lazily, a few pages ahead of the clie
   }
   counted.reads = 0;
   const config = loadConfig({ ...TEST_ENV });
-  const { app } = createApp({ config, store: counted, clock: systemClock });
+  const { app } = createApp({
+    config,
+    backends: { ...openBackends(config), store: counted },
+    clock: systemClock,
+  });
   const res = await app.request("/v1/events", { headers: NDJSON_ACCEPT });
   const reader = res.body!.getReader();
   const first = await reader.read();
