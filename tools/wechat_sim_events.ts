@@ -311,7 +311,15 @@ const EVENTS: Record<string, EventName> = {
   sent: "subscribe_msg_sent_event",
 };
 
-/** The CLI's `--item` specs as an event. */
+/**
+ * The CLI's `--item` specs as an event.
+ *
+ * @example
+ * ```ts
+ * eventFromSpecs("popup", ["TPL_SUB:accept", "TPL_X:reject"]);
+ * eventFromSpecs("sent", ["TPL_SUB:1700827132819554304:0"]);
+ * ```
+ */
 export function eventFromSpecs(kind: string, specs: string[]): SimEvent {
   const event = EVENTS[kind];
   if (!event) throw new Error(`--event must be popup, change or sent, not "${kind}"`);
@@ -344,7 +352,14 @@ export function eventFromSpecs(kind: string, specs: string[]): SimEvent {
   };
 }
 
-/** Runs the CLI; returns the exit code (0 delivered, 1 not delivered, 2 usage error). */
+/**
+ * Runs the CLI; returns the exit code (0 delivered, 1 not delivered, 2 usage error).
+ *
+ * @example
+ * ```ts
+ * await main(["--url", url, "--token", token, "--mode", "plain", "--item", "TPL_SUB:accept"]);
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   let values;
   try {

@@ -104,7 +104,14 @@ export interface OtherPush {
 /** A parsed push. */
 export type PushMessage = PopupEvent | ChangeEvent | SentEvent | OtherPush;
 
-/** The three subscribe events, by WeChat's `Event` value. */
+/**
+ * The three subscribe events, by WeChat's `Event` value.
+ *
+ * @example
+ * ```ts
+ * SUBSCRIBE_EVENTS.includes(message.event as never); // a subscribe event, not "other"
+ * ```
+ */
 export const SUBSCRIBE_EVENTS = [
   "subscribe_msg_popup_event",
   "subscribe_msg_change_event",

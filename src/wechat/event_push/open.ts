@@ -98,48 +98,71 @@ async function open(request: PushRequest, cipher: PushCipher | null): Promise<Pu
   const param = paramReader(request.query);
   const windowSeconds = config.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
   const now = (request.clock ?? systemClock).now();
-  const timestamp = param("timestamp");
-  const nonce = param("nonce");
   const method = request.method.toUpperCase();
 
   if (method === "GET") {
-    const signature = param("signature");
     const echostr = param("echostr");
     if (echostr === null) throw new PushError("malformed", "URL check without echostr");
-    verify(signature, [config.token, timestamp, nonce]);
-    const seconds = checkTimestamp(timestamp!, now, windowSeconds);
-    await claim(request.guard, replayKeyOf(timestamp!, nonce!, signature!), seconds, windowSeconds);
+    const signed = verify(config.token, param, "signature");
+    const seconds = checkTimestamp(signed.timestamp, now, windowSeconds);
+    await claim(request.guard, signed.replayKey, seconds, windowSeconds);
     return { kind: "echo", echostr };
   }
-  if (method !== "POST") throw new PushError("malformed", `method ${method} is not a push`);
+  if (method !== "POST") {
+    throw new PushError("malformed", `method ${method.slice(0, 10)} is not a push`);
+  }
 
   const body = request.body ?? "";
   if (body.length > (config.maxBodyChars ?? DEFAULT_MAX_BODY_CHARS)) {
     throw new PushError("malformed", "body is too large");
   }
-  let signature: string | null;
-  let seconds: number;
-  let plaintext: string;
+  let signed: Signed;
+  let encrypt: string | null = null;
   if (cipher === null) {
-    signature = param("signature");
-    verify(signature, [config.token, timestamp, nonce]);
-    seconds = checkTimestamp(timestamp!, now, windowSeconds);
-    plaintext = body;
+    signed = verify(config.token, param, "signature");
   } else {
     if (param("encrypt_type") !== "aes") {
       throw new PushError("malformed", `expected encrypt_type=aes in ${config.mode} mode`);
     }
-    signature = param("msg_signature");
-    if (signature === null) throw new PushError("bad_signature", "msg_signature is missing");
-    const encrypt = readEncrypt(body);
-    verify(signature, [config.token, timestamp, nonce, encrypt]);
-    seconds = checkTimestamp(timestamp!, now, windowSeconds);
-    plaintext = cipher.decrypt(encrypt);
+    // What msg_signature signs is in the body: read the envelope's Encrypt, nothing more, first.
+    encrypt = readEncrypt(body);
+    signed = verify(config.token, param, "msg_signature", encrypt);
   }
-  const message = parsePush(plaintext);
-  const replayKey = replayKeyOf(timestamp!, nonce!, signature!);
-  await claim(request.guard, replayKey, seconds, windowSeconds);
-  return { kind: "message", message, replayKey };
+  const seconds = checkTimestamp(signed.timestamp, now, windowSeconds);
+  const message = parsePush(cipher === null || encrypt === null ? body : cipher.decrypt(encrypt));
+  await claim(request.guard, signed.replayKey, seconds, windowSeconds);
+  return { kind: "message", message, replayKey: signed.replayKey };
+}
+
+/** A request whose signature checked out. */
+interface Signed {
+  timestamp: string;
+  /** timestamp:nonce:signature, what the replay guard remembers. */
+  replayKey: string;
+}
+
+/**
+ * Checks `signature` (over token, timestamp, nonce) or `msg_signature` (the same and `Encrypt`).
+ *
+ * @throws {PushError} `bad_signature` when a part is missing or the signature does not match.
+ */
+function verify(
+  token: string,
+  param: (name: string) => string | null,
+  which: "signature" | "msg_signature",
+  encrypt?: string,
+): Signed {
+  const signature = param(which);
+  const timestamp = param("timestamp");
+  const nonce = param("nonce");
+  if (signature === null || timestamp === null || nonce === null) {
+    throw new PushError("bad_signature", `${which}, timestamp or nonce is missing`);
+  }
+  const parts = [token, timestamp, nonce, ...(encrypt === undefined ? [] : [encrypt])];
+  if (!signatureMatches(signature, parts)) {
+    throw new PushError("bad_signature", `${which} does not match`);
+  }
+  return { timestamp, replayKey: `${timestamp}:${nonce}:${signature.toLowerCase()}` };
 }
 
 function cipherOf(config: PushConfig): PushCipher {
@@ -147,21 +170,6 @@ function cipherOf(config: PushConfig): PushCipher {
     throw new Error(`push mode ${config.mode} needs an EncodingAESKey`);
   }
   return new PushCipher(config.encodingAESKey, config.appid);
-}
-
-/** Refuses unless every part is present and `signature` is their signature. */
-function verify(signature: string | null, parts: (string | null)[]): void {
-  if (signature === null || parts.some((p) => p === null)) {
-    throw new PushError("bad_signature", "signature, timestamp or nonce is missing");
-  }
-  if (!signatureMatches(signature, parts as string[])) {
-    throw new PushError("bad_signature", "signature does not match");
-  }
-}
-
-/** The replay guard's key for a request: its timestamp, nonce and signature. */
-function replayKeyOf(timestamp: string, nonce: string, signature: string): string {
-  return `${timestamp}:${nonce}:${signature.toLowerCase()}`;
 }
 
 /** Records a verified, fresh request's key; refuses a replay. */

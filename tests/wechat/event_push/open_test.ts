@@ -142,6 +142,13 @@ Deno.test("the documented URL check echoes echostr; the plaintext example is acc
   assert.deepEqual(await openPush(check), { kind: "echo", echostr: DOC.verify.echostr });
   refusedWith(await openPush(check), "replayed");
   refusedWith(
+    await openPush({
+      ...check,
+      clock: new ManualClock((Number(DOC.verify.timestamp) + 301) * 1000),
+    }),
+    "stale_timestamp",
+  );
+  refusedWith(
     await openPush({ ...check, query: { ...DOC.verify, echostr: undefined } }),
     "malformed",
   );
