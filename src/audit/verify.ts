@@ -83,11 +83,6 @@ export function checkpointConflict(points: Checkpoint[]): string | null {
   return null;
 }
 
-/** `seq:hash` of a checkpoint. */
-export function formatCheckpoint(point: Checkpoint): string {
-  return `${point.seq}:${point.hash}`;
-}
-
 /**
  * Checks events one at a time, in log order. After the first break it stops checking (every
  * later link depends on the broken one) and only counts.

@@ -20,7 +20,8 @@ export class IdempotencyConflict extends Error {
   }
 }
 
-interface Record {
+/** What a key holds: the run's state, the fingerprint of its body and, once done, its result. */
+interface IdempotencyEntry {
   state: "pending" | "done";
   fingerprint: string;
   result?: unknown;
@@ -50,7 +51,7 @@ export class Idempotency {
     if (!(await this.kv.set(name, pending, { nx: true, px: this.pendingMs }))) {
       const raw = await this.kv.get(name);
       if (raw === null) throw new IdempotencyConflict("in_progress"); // it just expired: retry
-      const existing = JSON.parse(raw) as Record;
+      const existing = JSON.parse(raw) as IdempotencyEntry;
       if (existing.fingerprint !== fingerprint) throw new IdempotencyConflict("mismatch");
       if (existing.state !== "done") throw new IdempotencyConflict("in_progress");
       return { result: existing.result as T, replayed: true };

@@ -76,11 +76,6 @@ export class WeChatClient {
     this.#fetch = fetcher ?? pooledFetch(settings.concurrency);
   }
 
-  /** Calls in flight now. */
-  get inFlight(): number {
-    return this.#limiter.active;
-  }
-
   /** Sends a legacy template message spending `formId` (a form or prepay credit). */
   sendTemplate(message: Message, formId: string): Promise<SendResult> {
     return this.#send("/cgi-bin/message/wxopen/template/send", {

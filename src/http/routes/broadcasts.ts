@@ -12,10 +12,7 @@ import type { PushService } from "../../push/service.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
-import { MESSAGE_FIELDS, readMessage } from "./push_input.ts";
-
-/** Most users one broadcast request may name. */
-export const MAX_LISTED_USERS = 100_000;
+import { MESSAGE_FIELDS, readMessage, readOpenIds } from "./push_input.ts";
 
 /** The broadcast routes. `push` is `null` when WeChat credentials are not configured. */
 export function broadcastRoutes(config: Config, push: PushService | null): Hono {
@@ -31,21 +28,7 @@ export function broadcastRoutes(config: Config, push: PushService | null): Hono 
     const service = ready();
     const body = await readJsonObject(c, ["openIds", ...MESSAGE_FIELDS]);
     const message = readMessage(body);
-    let openIds: string[] | undefined;
-    if (body.openIds !== undefined) {
-      const list = body.openIds;
-      if (
-        !Array.isArray(list) || list.length > MAX_LISTED_USERS ||
-        !list.every((id) => typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id))
-      ) {
-        throw new ApiError(
-          400,
-          "invalid_field",
-          `openIds must be an array of at most ${MAX_LISTED_USERS} openIds`,
-        );
-      }
-      openIds = list as string[];
-    }
+    const openIds = readOpenIds(body);
     const info = await service.broadcasts.create({ ...message, ...(openIds ? { openIds } : {}) });
     service.worker.poke();
     return c.json({ broadcastId: info.broadcastId, total: info.total, state: info.state }, 202);

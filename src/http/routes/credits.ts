@@ -13,7 +13,7 @@ import type { CreditView } from "../../ledger/credit_rules.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
-import { formIdProblem, isEpochMs, isOpenId } from "../middleware/input_rules.ts";
+import { formIdProblem, isEpochMs, isOpenId, OPEN_ID_RULE } from "../middleware/input_rules.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
 
@@ -76,7 +76,7 @@ export function creditRoutes({ ledger, session, admin }: CreditRouteDeps): Sessi
   app.post("/v1/credits", admin, jsonBodyLimit(), async (c) => {
     const body = await readJsonObject(c, ["openId", "kind", "id", "collectedAt"]);
     if (!isOpenId(body.openId)) {
-      throw new ApiError(400, "invalid_open_id", "openId must be 1-128 of [A-Za-z0-9_-]");
+      throw new ApiError(400, "invalid_open_id", `openId must be ${OPEN_ID_RULE}`);
     }
     if (body.kind !== "prepay") {
       throw new ApiError(400, "invalid_kind", 'kind must be "prepay"');
@@ -102,7 +102,7 @@ export function creditRoutes({ ledger, session, admin }: CreditRouteDeps): Sessi
   app.get("/v1/users/:openId/credits", admin, async (c) => {
     const openId = c.req.param("openId");
     if (!isOpenId(openId)) {
-      throw new ApiError(400, "invalid_open_id", "openId must be 1-128 of [A-Za-z0-9_-]");
+      throw new ApiError(400, "invalid_open_id", `openId must be ${OPEN_ID_RULE}`);
     }
     const view = await ledger.view(openId);
     return c.json({ ...summarize(openId, view), credits: view.credits });

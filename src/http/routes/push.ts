@@ -15,7 +15,7 @@ import type { PushService } from "../../push/service.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
-import { MESSAGE_FIELDS, readMessage, stringField } from "./push_input.ts";
+import { MESSAGE_FIELDS, readMessage, readOpenId } from "./push_input.ts";
 
 /** Mints a push id. */
 export function newPushId(): string {
@@ -30,7 +30,7 @@ export function pushRoutes(config: Config, push: PushService | null): Hono {
       throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to push");
     }
     const body = await readJsonObject(c, ["openId", ...MESSAGE_FIELDS]);
-    const openId = stringField(body, "openId", { required: true })!;
+    const openId = readOpenId(body);
     const message = readMessage(body);
     const key = c.req.header("idempotency-key");
     const send = async () => {

@@ -1,12 +1,14 @@
 /**
- * Validation of push and broadcast bodies: the message fields WeChat takes, checked before any
- * credit is touched.
+ * Validation of push and broadcast bodies: who gets the message (openIds, by the one rule of
+ * `isOpenId`) and the message fields WeChat takes, checked before any credit is touched. Every
+ * refusal is `400 invalid_field`.
  *
  * @module
  */
 import type { PushKind, PushMessage } from "../../push/deliver.ts";
 import type { MessageData } from "../../wechat/client.ts";
 import { ApiError } from "../middleware/errors.ts";
+import { isOpenId, OPEN_ID_RULE } from "../middleware/input_rules.ts";
 
 const KINDS: PushKind[] = ["auto", "template", "subscribe"];
 const STATES = ["developer", "trial", "formal"];
@@ -27,8 +29,52 @@ function invalid(message: string): never {
   throw new ApiError(400, "invalid_field", message);
 }
 
-/** A required or optional bounded string field. */
-export function stringField(
+/** Most users one broadcast request may name. */
+export const MAX_LISTED_USERS = 100_000;
+
+/**
+ * The `openId` of a push body: required, and an openId by the service's one rule.
+ *
+ * @example
+ * ```ts
+ * const openId = readOpenId(await readJsonObject(c, ["openId", ...MESSAGE_FIELDS]));
+ * ```
+ */
+export function readOpenId(body: Record<string, unknown>): string {
+  if (body.openId === undefined) invalid("openId is required");
+  if (!isOpenId(body.openId)) invalid(`openId must be ${OPEN_ID_RULE}`);
+  return body.openId;
+}
+
+/**
+ * The `openIds` of a broadcast body: `undefined` when absent (every user who may hold a credit),
+ * else an array of at most {@link MAX_LISTED_USERS} openIds, each by the service's one rule.
+ *
+ * @example
+ * ```ts
+ * const openIds = readOpenIds({ openIds: ["oAbC123", "oDeF456"] }); // ["oAbC123", "oDeF456"]
+ * ```
+ */
+export function readOpenIds(body: Record<string, unknown>): string[] | undefined {
+  const list = body.openIds;
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list) || list.length > MAX_LISTED_USERS || !list.every(isOpenId)) {
+    invalid(
+      `openIds must be an array of at most ${MAX_LISTED_USERS} openIds, each ${OPEN_ID_RULE}`,
+    );
+  }
+  return list;
+}
+
+/**
+ * A required or optional bounded string field without control characters.
+ *
+ * @example
+ * ```ts
+ * const page = stringField(body, "page", { max: 1024 }); // undefined when absent
+ * ```
+ */
+function stringField(
   body: Record<string, unknown>,
   name: string,
   options: { required?: boolean; max?: number } = {},
@@ -46,7 +92,14 @@ export function stringField(
   return value;
 }
 
-/** The message of a push or broadcast body. */
+/**
+ * The message of a push or broadcast body.
+ *
+ * @example
+ * ```ts
+ * const message = readMessage({ templateId: "TPL", data: { thing1: { value: "shipped" } } });
+ * ```
+ */
 export function readMessage(body: Record<string, unknown>): PushMessage {
   const templateId = stringField(body, "templateId", { required: true })!;
   const data = body.data;
