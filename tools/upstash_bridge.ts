@@ -2,15 +2,20 @@
  * A local stand-in for Upstash's REST API in front of a real redis-server, so that the
  * production client `@upstash/redis` runs unchanged against it in development and tests.
  * Protocol: shared/reference/UPSTASH_REST.md. Replies are relayed as Redis sent them (no
- * ioredis reply transformation, see upstash_bridge/raw_command.ts).
+ * ioredis reply transformation, see upstash_bridge/raw_command.ts), and the bridge counts the
+ * commands Upstash would bill (upstash_bridge/billing.ts).
  *
- * Run: `BRIDGE_TOKEN=secret deno task bridge` (env REDIS_URL, PORT optional).
+ * Run: `BRIDGE_TOKEN=secret deno task bridge` (env REDIS_URL, PORT optional); the bill so far:
+ * `curl -H "Authorization: Bearer secret" localhost:8079/_bridge/commands`.
  */
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Redis, ReplyError } from "ioredis";
+import { CommandCounter, type CommandCounts } from "./upstash_bridge/billing.ts";
 import { toCommand } from "./upstash_bridge/commands.ts";
 import { RawCommand, sendRaw } from "./upstash_bridge/raw_command.ts";
+
+export type { CommandCounts } from "./upstash_bridge/billing.ts";
 
 /** Options of {@link startBridge}. */
 export interface BridgeOptions {
@@ -28,6 +33,14 @@ export interface BridgeOptions {
 export interface Bridge {
   /** Base URL to give to `new Redis({ url, token })`. */
   url: string;
+  /**
+   * Billable commands sent to Redis since the start or the last {@link Bridge.resetCommands},
+   * counted as Upstash bills them (one per command, pipelined or not; see billing.ts).
+   * Over HTTP: `GET /_bridge/commands` with the bearer token.
+   */
+  commands(): CommandCounts;
+  /** Starts the count again from zero. Over HTTP: `DELETE /_bridge/commands`. */
+  resetCommands(): void;
   /** Stops the HTTP server (waiting for requests in flight) and the Redis connections. */
   close(): Promise<void>;
 }
@@ -46,6 +59,13 @@ function json(body: unknown, status = 200): Response {
     headers: { "content-type": "application/json" },
   });
 }
+
+/**
+ * The bridge's own paths, never read as the path form of a Redis command (no Redis command
+ * name starts with `_`, so no command is shadowed).
+ */
+const OWN_PREFIX = "/_bridge";
+const COUNTS_PATH = `${OWN_PREFIX}/commands`;
 
 /**
  * Turns a raw Redis reply into JSON: strings (buffers) as base64 of the raw bytes with `b64`,
@@ -94,6 +114,7 @@ async function connect(url: string, offlineQueue: boolean): Promise<Redis> {
  * const bridge = await startBridge({ redisUrl: "redis://127.0.0.1:6379", token: "secret" });
  * const redis = new Redis({ url: bridge.url, token: "secret" }); // from @upstash/redis
  * await redis.get("k");
+ * bridge.commands(); // { total: 1, byName: { GET: 1 } }
  * await bridge.close();
  * ```
  */
@@ -103,9 +124,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const redis = await connect(redisUrl, true);
   const idle: Redis[] = [];
   const all = new Set<Redis>([redis]);
+  const bill = new CommandCounter();
   let closed = false;
 
   async function single(cmd: string[], b64: boolean): Promise<Response> {
+    bill.count(cmd[0]);
     try {
       const result = await sendRaw(redis, cmd);
       return json({ result: encode(result, b64) });
@@ -126,6 +149,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       if (typeof cmd === "string") items[i] = { error: cmd };
       else {
         p.sendCommand(new RawCommand(cmd[0], cmd.slice(1)));
+        bill.count(cmd[0]);
         sent.push(i);
       }
     }
@@ -155,6 +179,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       const queued = [sendRaw(conn, ["MULTI"])];
       for (const c of cmds as string[][]) {
         queued.push(sendRaw(conn, c));
+        bill.count(c[0]);
       }
       const exec = sendRaw(conn, ["EXEC"]);
       const settled = await Promise.allSettled(queued);
@@ -190,6 +215,10 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     if (!timingSafeEqual(got, expected)) return json({ error: "Unauthorized" }, 401);
     const b64 = req.headers.get("upstash-encoding")?.toLowerCase() === "base64";
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
+    if (path === COUNTS_PATH) return counts(req.method);
+    if (path === OWN_PREFIX || path.startsWith(`${OWN_PREFIX}/`)) {
+      return json({ error: "ERR no such bridge path" }, 404);
+    }
     if (path !== "" && path !== "/pipeline" && path !== "/multi-exec") {
       // Path form: POST /set/key/value (a non-empty body is appended as the last argument).
       const args = path.slice(1).split("/").map(decodeURIComponent);
@@ -215,6 +244,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     return path === "/pipeline" ? pipeline(body, b64) : transaction(body, b64);
   }
 
+  /** `GET` reads the billable-command counts, `DELETE` reads them and starts again. */
+  function counts(method: string): Response {
+    if (method !== "GET" && method !== "DELETE") {
+      return json({ error: "ERR use GET or DELETE" }, 405);
+    }
+    const now = bill.snapshot();
+    if (method === "DELETE") bill.reset();
+    return json(now);
+  }
+
   const server = Deno.serve({ port, hostname, onListen() {} }, async (req) => {
     try {
       return await handle(req);
@@ -225,6 +264,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   return {
     url: `http://${hostname}:${server.addr.port}`,
+    commands: () => bill.snapshot(),
+    resetCommands: () => bill.reset(),
     async close() {
       closed = true;
       await server.shutdown();
