@@ -1,13 +1,21 @@
 /**
  * A local stand-in for Upstash's REST API in front of a real redis-server, so that the
  * production client `@upstash/redis` runs unchanged against it in development and tests.
- * Protocol: shared/reference/UPSTASH_REST.md.
+ * Protocol: shared/reference/UPSTASH_REST.md. Replies are relayed as Redis sent them (no
+ * ioredis reply transformation, see upstash_bridge/raw_command.ts), and the bridge counts the
+ * commands Upstash would bill (upstash_bridge/billing.ts).
  *
- * Run: `BRIDGE_TOKEN=secret deno task bridge` (env REDIS_URL, PORT optional).
+ * Run: `BRIDGE_TOKEN=secret deno task bridge` (env REDIS_URL, PORT optional); the bill so far:
+ * `curl -H "Authorization: Bearer secret" localhost:8079/_bridge/commands`.
  */
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Redis, ReplyError } from "ioredis";
+import { CommandCounter, type CommandCounts } from "./upstash_bridge/billing.ts";
+import { toCommand } from "./upstash_bridge/commands.ts";
+import { RawCommand, sendRaw } from "./upstash_bridge/raw_command.ts";
+
+export type { CommandCounts } from "./upstash_bridge/billing.ts";
 
 /** Options of {@link startBridge}. */
 export interface BridgeOptions {
@@ -25,45 +33,19 @@ export interface BridgeOptions {
 export interface Bridge {
   /** Base URL to give to `new Redis({ url, token })`. */
   url: string;
+  /**
+   * Billable commands sent to Redis since the start or the last {@link Bridge.resetCommands},
+   * counted as Upstash bills them (one per command, pipelined or not; see billing.ts).
+   * Over HTTP: `GET /_bridge/commands` with the bearer token.
+   */
+  commands(): CommandCounts;
+  /** Starts the count again from zero. Over HTTP: `DELETE /_bridge/commands`. */
+  resetCommands(): void;
   /** Stops the HTTP server (waiting for requests in flight) and the Redis connections. */
   close(): Promise<void>;
 }
 
 type Item = { result: unknown } | { error: string };
-
-/** Commands Upstash's REST API does not serve: blocking, pub/sub and connection state. */
-const UNAVAILABLE = new Set([
-  "BLPOP",
-  "BRPOP",
-  "BRPOPLPUSH",
-  "BLMOVE",
-  "BLMPOP",
-  "BZPOPMIN",
-  "BZPOPMAX",
-  "BZMPOP",
-  "WAIT",
-  "WAITAOF",
-  "SUBSCRIBE",
-  "PSUBSCRIBE",
-  "SSUBSCRIBE",
-  "UNSUBSCRIBE",
-  "PUNSUBSCRIBE",
-  "SUNSUBSCRIBE",
-  "MONITOR",
-  "SYNC",
-  "PSYNC",
-  "MULTI",
-  "EXEC",
-  "DISCARD",
-  "WATCH",
-  "UNWATCH",
-  "SELECT",
-  "SWAPDB",
-  "QUIT",
-  "RESET",
-  "HELLO",
-  "AUTH",
-]);
 
 /** How many idle transaction connections are kept for reuse. */
 const POOL_IDLE_MAX = 4;
@@ -78,66 +60,16 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
-/** Validates one JSON command; returns its string arguments, or an error text. */
-function toCommand(raw: unknown): string[] | string {
-  if (!Array.isArray(raw) || raw.length === 0) return "ERR command must be a non-empty array";
-  const args: string[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const a = raw[i];
-    if (typeof a === "string") args[i] = a;
-    else if (typeof a === "number" || typeof a === "boolean") args[i] = String(a);
-    else return `ERR argument ${i} must be a string, number or boolean`;
-  }
-  const name = args[0].toUpperCase();
-  if (UNAVAILABLE.has(name) || ((name === "XREAD" || name === "XREADGROUP") && hasBlock(args))) {
-    return `ERR Command is not available over REST: '${args[0]}'`;
-  }
-  return withoutUpstashFlags(name, args);
-}
-
 /**
- * Script flags only Upstash knows (`#!lua flags=allow-key-locking`, which `@upstash/ratelimit`
- * sends): redis-server refuses them, Upstash accepts them. The bridge drops them from EVAL and
- * remembers the original script's SHA1, so an EVALSHA of the original still finds the script.
+ * The bridge's own paths, never read as the path form of a Redis command (no Redis command
+ * name starts with `_`, so no command is shadowed).
  */
-const UPSTASH_ONLY_FLAGS = new Set(["allow-key-locking"]);
-const scriptAliases = new Map<string, string>();
-const sha1 = (s: string) => createHash("sha1").update(s).digest("hex");
-
-function withoutUpstashFlags(name: string, args: string[]): string[] {
-  if ((name === "EVAL" || name === "EVAL_RO") && args[1]?.startsWith("#!")) {
-    const newline = args[1].indexOf("\n");
-    const first = newline < 0 ? args[1] : args[1].slice(0, newline);
-    const kept = first.replace(/flags=(\S*)/, (_, list: string) => {
-      const flags = list.split(",").filter((f) => f !== "" && !UPSTASH_ONLY_FLAGS.has(f));
-      return flags.length > 0 ? `flags=${flags.join(",")}` : "";
-    }).trimEnd();
-    if (kept === first) return args;
-    const script = kept + (newline < 0 ? "" : args[1].slice(newline));
-    scriptAliases.set(sha1(args[1]), sha1(script));
-    return [args[0], script, ...args.slice(2)];
-  }
-  if ((name === "EVALSHA" || name === "EVALSHA_RO") && args[1] !== undefined) {
-    const alias = scriptAliases.get(args[1].toLowerCase());
-    if (alias !== undefined) return [args[0], alias, ...args.slice(2)];
-  }
-  return args;
-}
-
-/** True when an XREAD/XREADGROUP has a BLOCK option (before STREAMS). */
-function hasBlock(args: string[]): boolean {
-  for (let i = 1; i < args.length; i++) {
-    const a = args[i].toUpperCase();
-    if (a === "STREAMS") return false;
-    if (a === "BLOCK") return true;
-  }
-  return false;
-}
+const OWN_PREFIX = "/_bridge";
+const COUNTS_PATH = `${OWN_PREFIX}/commands`;
 
 /**
- * Turns an ioredis reply into JSON: with `b64`, a buffer reply's strings as base64 of the raw
- * bytes; without, a string reply as it is (arrays are fixed up in place: a long XRANGE reply
- * is not copied).
+ * Turns a raw Redis reply into JSON: strings (buffers) as base64 of the raw bytes with `b64`,
+ * else as UTF-8 text (arrays are fixed up in place: a long XRANGE reply is not copied).
  */
 function encode(v: unknown, b64: boolean): unknown {
   if (Array.isArray(v)) {
@@ -152,15 +84,6 @@ function encode(v: unknown, b64: boolean): unknown {
   if (typeof v === "string") return b64 ? Buffer.from(v).toString("base64") : v;
   if (v instanceof Error) return encode(v.message, b64);
   return v ?? null;
-}
-
-/**
- * Sends one command: as buffers when the client asked for base64 (binary-safe), else as
- * strings, which ioredis decodes straight from the socket (several times cheaper on long
- * replies than a buffer per string converted afterwards).
- */
-function send(target: Redis, cmd: string[], b64: boolean): Promise<unknown> {
-  return b64 ? target.callBuffer(cmd[0], cmd.slice(1)) : target.call(cmd[0], cmd.slice(1));
 }
 
 /** Opens a Redis connection (rejects if Redis is unreachable); never re-sends after a reconnect. */
@@ -185,6 +108,15 @@ async function connect(url: string, offlineQueue: boolean): Promise<Redis> {
 /**
  * Starts the bridge: an HTTP server speaking the Upstash REST protocol (`POST /`,
  * `/pipeline`, `/multi-exec`, and the path form `/set/key/value`) in front of `redisUrl`.
+ *
+ * @example
+ * ```ts
+ * const bridge = await startBridge({ redisUrl: "redis://127.0.0.1:6379", token: "secret" });
+ * const redis = new Redis({ url: bridge.url, token: "secret" }); // from @upstash/redis
+ * await redis.get("k");
+ * bridge.commands(); // { total: 1, byName: { GET: 1 } }
+ * await bridge.close();
+ * ```
  */
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const { redisUrl, port = 0, hostname = "127.0.0.1" } = opts;
@@ -192,11 +124,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const redis = await connect(redisUrl, true);
   const idle: Redis[] = [];
   const all = new Set<Redis>([redis]);
+  const bill = new CommandCounter();
   let closed = false;
 
   async function single(cmd: string[], b64: boolean): Promise<Response> {
+    bill.count(cmd[0]);
     try {
-      const result = await send(redis, cmd, b64);
+      const result = await sendRaw(redis, cmd);
       return json({ result: encode(result, b64) });
     } catch (e) {
       return json({ error: message(e) }, e instanceof ReplyError ? 400 : 500);
@@ -206,13 +140,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   async function pipeline(body: unknown[], b64: boolean): Promise<Response> {
     const items: Item[] = new Array(body.length);
     const sent: number[] = [];
-    const p = redis.pipeline();
+    // Pipeline#sendCommand is not in ioredis's typings; it queues a ready-made command.
+    const p = redis.pipeline() as unknown as { sendCommand(c: RawCommand): unknown } & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
     for (let i = 0; i < body.length; i++) {
       const cmd = toCommand(body[i]);
       if (typeof cmd === "string") items[i] = { error: cmd };
       else {
-        if (b64) p.callBuffer(cmd[0], cmd.slice(1));
-        else p.call(cmd[0], cmd.slice(1));
+        p.sendCommand(new RawCommand(cmd[0], cmd.slice(1)));
+        bill.count(cmd[0]);
         sent.push(i);
       }
     }
@@ -239,9 +176,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     all.add(conn);
     let healthy = true;
     try {
-      const queued = [conn.call("MULTI")];
-      for (const c of cmds as string[][]) queued.push(send(conn, c, b64));
-      const exec = b64 ? conn.callBuffer("EXEC") : conn.call("EXEC");
+      const queued = [sendRaw(conn, ["MULTI"])];
+      for (const c of cmds as string[][]) {
+        queued.push(sendRaw(conn, c));
+        bill.count(c[0]);
+      }
+      const exec = sendRaw(conn, ["EXEC"]);
       const settled = await Promise.allSettled(queued);
       let replies: unknown;
       try {
@@ -275,6 +215,10 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     if (!timingSafeEqual(got, expected)) return json({ error: "Unauthorized" }, 401);
     const b64 = req.headers.get("upstash-encoding")?.toLowerCase() === "base64";
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
+    if (path === COUNTS_PATH) return counts(req.method);
+    if (path === OWN_PREFIX || path.startsWith(`${OWN_PREFIX}/`)) {
+      return json({ error: "ERR no such bridge path" }, 404);
+    }
     if (path !== "" && path !== "/pipeline" && path !== "/multi-exec") {
       // Path form: POST /set/key/value (a non-empty body is appended as the last argument).
       const args = path.slice(1).split("/").map(decodeURIComponent);
@@ -300,6 +244,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     return path === "/pipeline" ? pipeline(body, b64) : transaction(body, b64);
   }
 
+  /** `GET` reads the billable-command counts, `DELETE` reads them and starts again. */
+  function counts(method: string): Response {
+    if (method !== "GET" && method !== "DELETE") {
+      return json({ error: "ERR use GET or DELETE" }, 405);
+    }
+    const now = bill.snapshot();
+    if (method === "DELETE") bill.reset();
+    return json(now);
+  }
+
   const server = Deno.serve({ port, hostname, onListen() {} }, async (req) => {
     try {
       return await handle(req);
@@ -310,6 +264,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   return {
     url: `http://${hostname}:${server.addr.port}`,
+    commands: () => bill.snapshot(),
+    resetCommands: () => bill.reset(),
     async close() {
       closed = true;
       await server.shutdown();
