@@ -7,6 +7,7 @@
 import { createApp } from "./src/app.ts";
 import { openBackends } from "./src/backends.ts";
 import { ConfigError, loadConfig } from "./src/config/config.ts";
+import { serveResilient } from "./src/shared/serve.ts";
 import { systemClock } from "./src/shared/clock.ts";
 
 function start(): void {
@@ -24,7 +25,14 @@ function start(): void {
   if (backends.durable) console.log(backends.description);
   else console.warn(backends.description);
   const { app, push } = createApp({ config, backends, clock: systemClock });
-  Deno.serve({ port: config.port }, app.fetch);
+  serveResilient({
+    port: config.port,
+    handler: app.fetch,
+    onEvent: (event, detail) =>
+      event === "stopped"
+        ? console.error(`http: the listener stopped (${detail}); opening it again`)
+        : console.log(`http: listening on ${detail}`),
+  });
   if (push) {
     // Deno Deploy: no queues and evictable instances, so a cron drives the broadcast worker
     // step (50 s of work a minute). Locally Deno.cron needs --unstable-cron; the loop below is

@@ -60,6 +60,11 @@ export function createApp(deps: AppDeps): Service {
   app.use(secureHeaders());
   app.onError(onError);
   app.notFound(notFound);
+  const bodyTimeoutMs = config.requestBodyTimeoutMs;
+  app.use((c, next) => {
+    c.set("bodyTimeoutMs", bodyTimeoutMs);
+    return next();
+  });
   app.route("/", healthRoutes(store));
   app.route("/", eventRoutes(config, store));
   app.route("/", creditsInRoutes({ config, ledger, clock, limiters }));

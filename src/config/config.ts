@@ -39,6 +39,8 @@ export interface Config {
   adminToken: string | null;
   /** Bearer token for read-only audit endpoints; `null`: only the admin token reads. */
   auditToken: string | null;
+  /** How long a request body may take to arrive before the request gets 408, in ms. */
+  requestBodyTimeoutMs: number;
   /** Server-side verifications and NDJSON exports running at once: per token, and overall. */
   auditConcurrency: { perToken: number; overall: number };
   /** Upload and login rate limits: requests per window, per openId and per client IP. */
@@ -121,6 +123,7 @@ export function loadConfig(env: Env): Config {
     sessionTtlSeconds: int("SESSION_TTL_SECONDS", 7_200, 60, 30 * 86_400)!,
     adminToken: secret("ADMIN_TOKEN", 16),
     auditToken: secret("AUDIT_TOKEN", 16),
+    requestBodyTimeoutMs: int("REQUEST_BODY_TIMEOUT_MS", 10_000, 100, 300_000)!,
     auditConcurrency: {
       perToken: int("AUDIT_CONCURRENCY_PER_TOKEN", 2, 1, 64)!,
       overall: int("AUDIT_CONCURRENCY", 4, 1, 256)!,
