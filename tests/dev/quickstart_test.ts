@@ -1,5 +1,5 @@
 /**
- * The README's quick start, run as written: the service started as `deno task start` with an
+ * The READMEs' quick starts (English and Chinese), each run as written: the service started as `deno task start` with an
  * empty environment, the `export LEDGER=...` line it prints pasted into a shell, then every
  * command of the quick start's blocks, each answer checked against the `# => ` line under it
  * (`…` matches anything). If the README and the service drift apart, this fails.
@@ -17,10 +17,10 @@ export interface Step {
   expect: string | null;
 }
 
-/** The `sh` blocks of the README's "## Quick start" section, in order. */
-export function quickStartBlocks(readme: string): string[] {
-  const start = readme.indexOf("\n## Quick start\n");
-  assert.ok(start >= 0, "README.md has a '## Quick start' section");
+/** The `sh` blocks of a README's quick start section (`heading`), in order. */
+export function quickStartBlocks(readme: string, heading: string): string[] {
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `the README has a "${heading}" section`);
   const end = readme.indexOf("\n## ", start + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
@@ -75,69 +75,76 @@ Deno.test("parseSteps: continued lines, answers, comments", () => {
   ]);
 });
 
-Deno.test({
-  name: "README quick start: every command works as written against `deno task start`",
-  sanitizeResources: false,
-  async fn() {
-    const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
-    const [startBlock, ...walkBlocks] = quickStartBlocks(readme);
-    assert.equal(startBlock.trim(), "deno task start", "the quick start begins with the start");
-    const steps = walkBlocks.flatMap(parseSteps);
-    assert.ok(steps.length >= 10, `the walk-through has its commands (${steps.length})`);
-    for (const path of ["/v1/sessions", "/v1/formids", "/v1/push", "/v1/events", "/verify"]) {
-      assert.ok(steps.some((s) => s.command.includes(path)), `the walk-through calls ${path}`);
-    }
-
-    const service = await startService({ PORT: "0" });
-    try {
-      await service.waitFor(/^formid-ledger: DEV MODE/m);
-      const [exportLine] = await service.waitFor(/^export LEDGER=\S+ ADMIN_TOKEN=\S+ .*$/m);
-      const printedSoFar = service.output();
-      const adminToken = exportLine.match(/ADMIN_TOKEN=(\S+)/)![1];
-      const auditToken = exportLine.match(/AUDIT_TOKEN=(\S+)/)![1];
-      const sessionSecret = printedSoFar.match(/SESSION_SECRET=(\S+)/)![1];
-
-      const dir = await Deno.makeTempDir({ prefix: "quickstart-" });
-      const script = [
-        "set -euo pipefail",
-        exportLine, // pasted, as the README says
-        ...steps.flatMap((step, i) => [`printf '\\n@@step ${i}\\n'`, step.command]),
-        "printf '\\n@@end\\n'",
-      ].join("\n");
-      const run = await new Deno.Command("bash", {
-        args: ["-c", script],
-        cwd: dir,
-        clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: dir },
-      }).output();
-      await Deno.remove(dir, { recursive: true });
-      const stdout = new TextDecoder().decode(run.stdout);
-      const stderr = new TextDecoder().decode(run.stderr);
-      const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
-      assert.equal(run.code, 0, `the walk-through's shell failed\n${context}`);
-      assert.ok(stdout.endsWith("\n@@end\n"), `every command ran\n${context}`);
-
-      const outputs = stdout.replace(/\n@@end\n$/, "").split(/\n@@step \d+\n/).slice(1);
-      assert.equal(outputs.length, steps.length);
-      steps.forEach((step, i) => {
-        const output = outputs[i].trim();
-        if (step.expect === null) {
-          assert.equal(output, "", `\`${step.command}\` prints nothing`);
-        } else {
-          assert.ok(
-            matchesShown(output, step.expect),
-            `\`${step.command}\`\n  answered: ${output}\n  README shows: ${step.expect}`,
-          );
-        }
-      });
-
-      // The secrets were printed once, at start; the requests logged none of them.
-      const afterStart = service.output().slice(printedSoFar.length);
-      for (const secret of [adminToken, auditToken, sessionSecret, "eyJ"]) {
-        assert.ok(!afterStart.includes(secret), "no secret or token in the log after the start");
+for (
+  const [file, heading] of [
+    ["README.md", "## Quick start"],
+    ["README.zh-CN.md", "## 快速上手"],
+  ]
+) {
+  Deno.test({
+    name: `${file} quick start: every command works as written against \`deno task start\``,
+    sanitizeResources: false,
+    async fn() {
+      const readme = await Deno.readTextFile(new URL(`../../${file}`, import.meta.url));
+      const [startBlock, ...walkBlocks] = quickStartBlocks(readme, heading);
+      assert.equal(startBlock.trim(), "deno task start", "the quick start begins with the start");
+      const steps = walkBlocks.flatMap(parseSteps);
+      assert.ok(steps.length >= 10, `the walk-through has its commands (${steps.length})`);
+      for (const path of ["/v1/sessions", "/v1/formids", "/v1/push", "/v1/events", "/verify"]) {
+        assert.ok(steps.some((s) => s.command.includes(path)), `the walk-through calls ${path}`);
       }
-    } finally {
-      await service.stop();
-    }
-  },
-});
+
+      const service = await startService({ PORT: "0" });
+      try {
+        await service.waitFor(/^formid-ledger: DEV MODE/m);
+        const [exportLine] = await service.waitFor(/^export LEDGER=\S+ ADMIN_TOKEN=\S+ .*$/m);
+        const printedSoFar = service.output();
+        const adminToken = exportLine.match(/ADMIN_TOKEN=(\S+)/)![1];
+        const auditToken = exportLine.match(/AUDIT_TOKEN=(\S+)/)![1];
+        const sessionSecret = printedSoFar.match(/SESSION_SECRET=(\S+)/)![1];
+
+        const dir = await Deno.makeTempDir({ prefix: "quickstart-" });
+        const script = [
+          "set -euo pipefail",
+          exportLine, // pasted, as the README says
+          ...steps.flatMap((step, i) => [`printf '\\n@@step ${i}\\n'`, step.command]),
+          "printf '\\n@@end\\n'",
+        ].join("\n");
+        const run = await new Deno.Command("bash", {
+          args: ["-c", script],
+          cwd: dir,
+          clearEnv: true,
+          env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: dir },
+        }).output();
+        await Deno.remove(dir, { recursive: true });
+        const stdout = new TextDecoder().decode(run.stdout);
+        const stderr = new TextDecoder().decode(run.stderr);
+        const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
+        assert.equal(run.code, 0, `the walk-through's shell failed\n${context}`);
+        assert.ok(stdout.endsWith("\n@@end\n"), `every command ran\n${context}`);
+
+        const outputs = stdout.replace(/\n@@end\n$/, "").split(/\n@@step \d+\n/).slice(1);
+        assert.equal(outputs.length, steps.length);
+        steps.forEach((step, i) => {
+          const output = outputs[i].trim();
+          if (step.expect === null) {
+            assert.equal(output, "", `\`${step.command}\` prints nothing`);
+          } else {
+            assert.ok(
+              matchesShown(output, step.expect),
+              `\`${step.command}\`\n  answered: ${output}\n  README shows: ${step.expect}`,
+            );
+          }
+        });
+
+        // The secrets were printed once, at start; the requests logged none of them.
+        const afterStart = service.output().slice(printedSoFar.length);
+        for (const secret of [adminToken, auditToken, sessionSecret, "eyJ"]) {
+          assert.ok(!afterStart.includes(secret), "no secret or token in the log after the start");
+        }
+      } finally {
+        await service.stop();
+      }
+    },
+  });
+}
