@@ -1,6 +1,7 @@
 /**
  * Starts formid-ledger: configuration from the environment -> backends -> app -> `Deno.serve`,
- * and the broadcast worker (a loop and/or `Deno.cron`).
+ * and the broadcast worker (a loop and/or `Deno.cron`). With nothing configured it runs dev mode
+ * (src/dev/): the same service plus the WeChat simulator, on throwaway secrets.
  *
  * @module
  */
@@ -9,11 +10,21 @@ import { openBackends } from "./src/backends.ts";
 import { ConfigError, loadConfig } from "./src/config/config.ts";
 import { serveResilient } from "./src/shared/serve.ts";
 import { systemClock } from "./src/shared/clock.ts";
+import { type DevMode, openDevMode } from "./src/dev/dev_mode.ts";
+import { startMode } from "./src/dev/mode.ts";
 
 function start(): void {
+  const env = Deno.env.toObject();
+  const mode = startMode(env);
+  console.log(mode.line);
   let config;
+  let dev: DevMode | null = null;
   try {
-    config = loadConfig(Deno.env.toObject());
+    config = loadConfig(env);
+    if (mode.dev) {
+      dev = openDevMode(config.port);
+      config = loadConfig({ ...env, ...dev.settings });
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -25,14 +36,16 @@ function start(): void {
   if (backends.durable) console.log(backends.description);
   else console.warn(backends.description);
   const { app, push } = createApp({ config, backends, clock: systemClock });
+  const listen = dev ? dev.listen : { port: config.port };
   serveResilient({
-    port: config.port,
-    handler: app.fetch,
+    ...listen,
+    handler: dev ? dev.handler(app.fetch) : app.fetch,
     onEvent: (event, detail) =>
       event === "stopped"
         ? console.error(`http: the listener stopped (${detail}); opening it again`)
         : console.log(`http: listening on ${detail}`),
   });
+  if (dev) console.log(dev.banner());
   if (push) {
     // Deno Deploy: no queues and evictable instances, so a cron drives the broadcast worker
     // step (50 s of work a minute). Locally Deno.cron needs --unstable-cron; the loop below is

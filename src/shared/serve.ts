@@ -19,7 +19,7 @@
 export interface ResilientServeOptions {
   port: number;
   hostname?: string;
-  handler: Deno.ServeHandler;
+  handler: Deno.ServeHandler<Deno.NetAddr>;
   /** Pause before the listener is opened again after it failed, in ms (default 250). */
   retryMs?: number;
   /** Descriptors held in reserve for opening the listener again (default 16). */
