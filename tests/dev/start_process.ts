@@ -98,6 +98,6 @@ export async function startService(env: Record<string, string>): Promise<Started
 
 /** The port a configured-mode service printed (`Listening on http://0.0.0.0:<port>/`). */
 export async function listeningPort(service: StartedService): Promise<number> {
-  const [, port] = await service.waitFor(/Listening on http:\/\/[^\s]*?:(\d+)\//);
+  const [, port] = await service.waitFor(/[Ll]istening on http:\/\/[^\s]*?:(\d+)\//);
   return Number(port);
 }
