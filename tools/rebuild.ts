@@ -12,9 +12,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { openBackends } from "../src/backends.ts";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
+import { cliArgs } from "./cli_args.ts";
 import { timeArg } from "./time_arg.ts";
 
 const USAGE = `usage: deno task rebuild [--at <time>]
@@ -23,22 +23,9 @@ Store: UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, LEDGER_PREFIX (as the s
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: { at: { type: "string" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = cliArgs(args, { at: { type: "string" } }, USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const { values } = parsed;
   const now = values.at === undefined ? Date.now() : timeArg(values.at);
   if (!Number.isFinite(now)) {
     console.error(`--at: not a time: "${values.at}"`);

@@ -14,7 +14,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   auditChunks,
   type AuditProgress,
@@ -27,6 +26,7 @@ import { readNdjson } from "../src/audit/ndjson.ts";
 import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/verify.ts";
 import { openBackends } from "../src/backends.ts";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
+import { cliArgs } from "./cli_args.ts";
 import { timeArg } from "./time_arg.ts";
 
 const USAGE = `usage: deno task replay [options]
@@ -65,32 +65,18 @@ function parseTime(text: string): number {
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseArgs({
-      args,
-      options: {
-        file: { type: "string" },
-        checkpoint: { type: "string", multiple: true },
-        from: { type: "string" },
-        at: { type: "string" },
-        "no-compare": { type: "boolean" },
-        json: { type: "boolean" },
-        page: { type: "string" },
-        "one-thread": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = cliArgs(args, {
+    file: { type: "string" },
+    checkpoint: { type: "string", multiple: true },
+    from: { type: "string" },
+    at: { type: "string" },
+    "no-compare": { type: "boolean" },
+    json: { type: "boolean" },
+    page: { type: "string" },
+    "one-thread": { type: "boolean" },
+  }, USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const options = parsed.values;
   let result: AuditResult;
   try {
     const checkpoints: Checkpoint[] = (options.checkpoint ?? []).map(checkpointArg);

@@ -5,14 +5,8 @@
  * everything else is the shipped file.
  */
 import assert from "node:assert/strict";
+import { freePort } from "../helpers/ports.ts";
 import { startService } from "../helpers/service.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** Reads until the peer closes; the text and how long it took. */
 async function readUntilClosed(conn: Deno.Conn): Promise<{ text: string; ms: number }> {

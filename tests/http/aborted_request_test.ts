@@ -3,15 +3,9 @@
  * naming the route's pattern (never a path, which may hold an openId), and keeps serving.
  */
 import assert from "node:assert/strict";
+import { freePort } from "../helpers/ports.ts";
 
 const ADMIN = "admin-token-0123456789";
-
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {

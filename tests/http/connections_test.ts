@@ -4,15 +4,9 @@
  * body that stalls gets 408 and its connection closed. Real processes, real sockets.
  */
 import assert from "node:assert/strict";
+import { freePort } from "../helpers/ports.ts";
 
 const ADMIN = "admin-token-0123456789";
-
-function freePort(): number {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** One request on a connection of its own (a pooled one may belong to a listener now gone). */
 async function healthz(port: number): Promise<number | string> {
