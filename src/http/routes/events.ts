@@ -25,6 +25,13 @@ import { ApiError } from "../middleware/errors.ts";
 export const EVENTS_PAGE = { default: 100, max: 1_000 };
 /** Server-side verification budget in ms: default and maximum. */
 export const VERIFY_BUDGET_MS = { default: 5_000, max: 25_000 };
+/**
+ * Events per page and pages in flight of a server-side verification: each page is verified in
+ * one go, so small pages keep the service answering other requests in between (a page of 500
+ * verifies in a few ms), while four in flight keep the store busy.
+ */
+const VERIFY_PAGE = 500;
+const VERIFY_IN_FLIGHT = 4;
 /** Events per store read while streaming NDJSON, and reads in flight. */
 const STREAM_PAGE = 2_000;
 const STREAM_IN_FLIGHT = 2;
@@ -107,7 +114,13 @@ export function eventRoutes(settings: EventRouteSettings, store: LedgerStore): H
     );
     const conflict = checkpointConflict([...checkpoints, ...(from ? [from] : [])]);
     if (conflict) throw new ApiError(400, "bad_request", conflict);
-    const result = await auditStore(store, { from, checkpoints, budgetMs });
+    const result = await auditStore(store, {
+      from,
+      checkpoints,
+      budgetMs,
+      pageSize: VERIFY_PAGE,
+      inFlight: VERIFY_IN_FLIGHT,
+    });
     return c.json({ ...result.verify, budgetMs }, 200, { "cache-control": "no-store" });
   });
 
