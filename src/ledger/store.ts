@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Credit, CreditFilter, CreditView } from "./credit_rules.ts";
+import type { Credit, CreditView } from "./credit_rules.ts";
 import type { LogHead, StoredEvent } from "./events.ts";
 import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
 
@@ -21,33 +21,6 @@ export interface CollectResult {
 export interface CollectRequest {
   openId: string;
   credits: Credit[];
-}
-
-/**
- * @deprecated Not part of the port any more (use `takeMany`); kept only while
- * src/store/redis/redis.ts still has its own `consume`.
- *
- * @example
- * ```ts
- * const request: ConsumeRequest = { templateId: "TPL", pushId: "p1" };
- * ```
- */
-export interface ConsumeRequest extends CreditFilter {
-  pushId: string;
-}
-
-/**
- * @deprecated Not part of the port any more (use `recordMany` with `release: true`); kept only
- * while src/store/redis/redis.ts still has its own `release`.
- *
- * @example
- * ```ts
- * const request: ReleaseRequest = { credit, pushId: "p1" };
- * ```
- */
-export interface ReleaseRequest {
-  credit: Credit;
-  pushId: string;
 }
 
 /** A page of users who may hold valid credits; `cursor` is "0" when the listing is done. */

@@ -4,6 +4,7 @@ import { createRedisStore, RedisStore } from "../../src/store/redis/redis.ts";
 import { RebuildRunningError } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { storeContract } from "./store_contract.ts";
+import { consume } from "../helpers/store_calls.ts";
 
 const prefixes = new WeakMap<object, string>();
 
@@ -24,7 +25,7 @@ Deno.test("redis: a rebuild leaves no key of the projection it replaced", async 
     for (let u = 0; u < 30; u++) {
       const credits = [{ formId: `f${u}`, kind: "form" as const, uses: 1, expiresAt: now + 1000 }];
       await store.collect(`user${u}`, credits, now);
-      if (u % 3 === 0) await store.consume(`user${u}`, { pushId: `p${u}` }, now);
+      if (u % 3 === 0) await consume(store, `user${u}`, { pushId: `p${u}` }, now);
     }
     const live = await projectionKeys();
     assert.ok(live.includes(`${prefix}:p0:users`) && live.includes(`${prefix}:p0:u:user1`));

@@ -5,7 +5,7 @@
  * @module
  */
 import { canonicalEventText, canonicalJson, GENESIS } from "../../chain/chain.ts";
-import type { CreditInput } from "../../ledger/credit_rules.ts";
+import { formIdCollected } from "../../ledger/events.ts";
 import type { CollectRequest, CollectResult } from "../../ledger/store.ts";
 import { creditValue, usersScore } from "./credit_value.ts";
 import { encodeEntry } from "./entry.ts";
@@ -20,17 +20,6 @@ import { type LogWriter, writingScriptSource } from "./log_writer.ts";
  * ```
  */
 export const COLLECT_LUA = writingScriptSource("collect");
-
-/**
- * A FormIdCollected's data, its keys already in canonical (sorted) order so that canonicalJson
- * serialises it in one JSON.stringify.
- */
-function collectedData(openId: string, credit: CreditInput) {
-  const { expiresAt, formId, kind, templateId, uses } = credit;
-  return templateId === undefined
-    ? { expiresAt, formId, kind, openId, uses }
-    : { expiresAt, formId, kind, openId, templateId, uses };
-}
 
 /**
  * The collect operation of one ledger: one script call for all `uploads`.
@@ -53,9 +42,10 @@ export function collectScript(
     for (const { openId, credits } of uploads) {
       args.push(openId, String(credits.length));
       for (const credit of credits) {
-        const collected = collectedData(openId, credit);
-        data.push(canonicalJson(collected));
-        const { t, d } = encodeEntry("FormIdCollected", collected);
+        // The factory writes the keys in canonical (sorted) order: one JSON.stringify.
+        const event = formIdCollected(openId, credit);
+        data.push(canonicalJson(event.data));
+        const { t, d } = encodeEntry(event.type, event.data);
         args.push(credit.formId, creditValue(credit), usersScore(credit), t, d);
       }
     }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Credit, CreditFilter } from "../../ledger/credit_rules.ts";
+import { type Credit, type CreditFilter, kindsOf } from "../../ledger/credit_rules.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 
 /**
@@ -50,9 +50,6 @@ const LETTER_KIND: Readonly<Record<string, CreditKind>> = {
 export const CREDIT_SEPARATOR = "|";
 
 const S = CREDIT_SEPARATOR;
-/** The kinds a filter without `kinds` allows, as letters: no template, no subscribe credit. */
-const PLAIN_KINDS = KIND_LETTER.form + KIND_LETTER.prepay;
-const TEMPLATE_KINDS = PLAIN_KINDS + KIND_LETTER.subscribe;
 
 /**
  * The stored value of a credit.
@@ -117,8 +114,7 @@ export function parseCredits(flat: string[]): Credit[] {
 }
 
 /**
- * The kind letters a filter allows: its `kinds`, or form and prepay (plus subscribe when it
- * names a template), as the ledger's `matchesFilter` reads a filter.
+ * The kind letters a filter allows (the ledger's `kindsOf`), as the scripts receive them.
  *
  * @example
  * ```ts
@@ -126,10 +122,7 @@ export function parseCredits(flat: string[]): Credit[] {
  * ```
  */
 export function kindLetters(filter: CreditFilter): string {
-  if (filter.kinds === undefined) {
-    return filter.templateId === undefined ? PLAIN_KINDS : TEMPLATE_KINDS;
-  }
   let letters = "";
-  for (const kind of filter.kinds) letters += KIND_LETTER[kind];
+  for (const kind of kindsOf(filter)) letters += KIND_LETTER[kind];
   return letters;
 }

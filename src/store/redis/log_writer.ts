@@ -6,6 +6,7 @@
  * @module
  */
 import type { Redis } from "@upstash/redis";
+import { NEVER_RANK } from "../../ledger/credit_rules.ts";
 import { BROADCAST_STATE_TTL_MS } from "../../ledger/delivery.ts";
 import { CREDIT_SEPARATOR, KIND_LETTER, NO_EXPIRY_SCORE } from "./credit_value.ts";
 import { ENTRY_FIELD, FIELD_SEPARATOR, TYPE_CODE } from "./entry.ts";
@@ -22,6 +23,7 @@ import type { Sealer } from "./sealer.ts";
  * ```
  */
 export const LIB_CONSTANTS: LuaConstants = {
+  NEVER_RANK,
   NO_EXPIRY_SCORE,
   KIND_LETTER,
   CREDIT_SEPARATOR,
@@ -57,7 +59,7 @@ function errorText(err: unknown): string {
  * ```ts
  * const args = log.args(now);
  * args.push(openId, pushId);
- * await log.write("consume", script, args);
+ * await log.write("take", script, args);
  * ```
  */
 export class LogWriter {

@@ -5,6 +5,7 @@
  * @module
  */
 import { LOST_DELIVERY, type TakeRequest, type TakeResult } from "../../ledger/delivery.ts";
+import { afterOutcome } from "../../ledger/delivery_rules.ts";
 import { BROADCAST_STATE_CONSTANTS, pushBroadcastKeys } from "./broadcast_state.ts";
 import { kindLetters, parseCredit } from "./credit_value.ts";
 import type { LedgerKeys } from "./keys.ts";
@@ -22,7 +23,8 @@ import type { LuaConstants } from "./scripts.ts";
 export const TAKE_REPLY = { taken: "t", none: "n", done: "d", lost: "l" } as const;
 
 /**
- * What take.lua receives besides lib.lua's constants.
+ * What take.lua receives besides lib.lua's constants. `LOST_COUNTS` are the tally fields a
+ * lost delivery counts (`afterOutcome("failed", LOST_DELIVERY.errcode).counts`), space-separated.
  *
  * @example
  * ```ts
@@ -33,6 +35,7 @@ export const TAKE_CONSTANTS: LuaConstants = {
   ...BROADCAST_STATE_CONSTANTS,
   LOST_ERRCODE: LOST_DELIVERY.errcode,
   LOST_ERRMSG: LOST_DELIVERY.errmsg,
+  LOST_COUNTS: afterOutcome("failed", LOST_DELIVERY.errcode).counts.join(" "),
   TAKE_REPLY,
 };
 

@@ -5,7 +5,7 @@
 -- KEYS[1] <prefix>:head   HASH seq, at, seg (and sealed, hash, chunk: see seal.lua)
 -- KEYS[2] <prefix>:proj   STRING the live projection version ("0" when absent)
 -- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] segment size of a new log
--- Constants: NO_EXPIRY_SCORE, KIND_LETTER, CREDIT_SEPARATOR (credit_value.ts), FIELD_SEPARATOR,
+-- Constants: NEVER_RANK (src/ledger/credit_rules.ts), NO_EXPIRY_SCORE, KIND_LETTER, CREDIT_SEPARATOR (credit_value.ts), FIELD_SEPARATOR,
 -- ENTRY_FIELD, ENTRY_CODE (entry.ts), BROADCAST_STATE_TTL_MS (src/ledger/delivery.ts).
 --
 -- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
@@ -85,11 +85,14 @@ end
 -- (%x matches the character x itself when x is not alphanumeric.)
 local S = '%' .. CREDIT_SEPARATOR
 local CREDIT_PATTERN = '^(%d+)' .. S .. '(%d+)' .. S .. '(%a)' .. S .. '(.*)$'
+-- Returns the expiry as a number and as stored: a number of 15 or more digits (past the year
+-- 5138) would be written back by Lua in exponent form, so values are rebuilt from the text.
 local function parse_credit(value)
   local expires, uses, kind, template = string.match(value, CREDIT_PATTERN)
-  return tonumber(expires), tonumber(uses), kind, template
+  return tonumber(expires), tonumber(uses), kind, template, expires
 end
 
+-- `expires` is the stored text (parse_credit's fifth result).
 local function credit_value(expires, uses, kind, template)
   return expires .. CREDIT_SEPARATOR .. uses .. CREDIT_SEPARATOR .. kind .. CREDIT_SEPARATOR
     .. template
@@ -109,18 +112,18 @@ local function take_credit(open_id, template, kinds, push_id)
       redis.call('HDEL', key, id)
     elseif uses > 0 and string.find(kinds, kind, 1, true)
       and (kind ~= SUBSCRIBE or credit_template == template) then
-      local rank = expires == 0 and NO_EXPIRY_SCORE or expires
+      local rank = expires == 0 and NEVER_RANK or expires
       if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
         best_id, best_value, best_rank = id, value, rank
       end
     end
   end
   if best_id == nil then return nil end
-  local expires, uses, kind, credit_template = parse_credit(best_value)
+  local expires, uses, kind, credit_template, expires_text = parse_credit(best_value)
   if uses == 1 and expires == 0 then
     redis.call('HDEL', key, best_id)
   else
-    redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
+    redis.call('HSET', key, best_id, credit_value(expires_text, uses - 1, kind, credit_template))
   end
   local d = positional({ best_id, open_id, push_id })
   if d then
@@ -139,8 +142,8 @@ local function release_credit(open_id, form_id, gone_value, score, t, d)
   local key = user_key(open_id)
   local value = redis.call('HGET', key, form_id)
   if value then
-    local expires, uses, kind, template = parse_credit(value)
-    redis.call('HSET', key, form_id, credit_value(expires, uses + 1, kind, template))
+    local _, uses, kind, template, expires_text = parse_credit(value)
+    redis.call('HSET', key, form_id, credit_value(expires_text, uses + 1, kind, template))
   else
     redis.call('HSET', key, form_id, gone_value)
   end

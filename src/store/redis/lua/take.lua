@@ -4,10 +4,11 @@
 -- tally HASH key, ARGV[6] broadcastId, ARGV[7] templateId ('' for none), ARGV[8] the
 -- KIND_LETTERs allowed, then from ARGV[9] pairs: openId, pushId.
 -- Constants: STATE_LETTER, STATE_TAKEN, STATE_LOST (broadcast_state.ts), LOST_ERRCODE,
--- LOST_ERRMSG (LOST_DELIVERY in src/ledger/delivery.ts), TAKE_REPLY (take.ts).
--- Each taken use appends FormIdConsumed, exactly as consume.lua does (soonest expiry first,
--- expired entries dropped on the way, a subscribe credit only for its own template).
--- In a broadcast each user's state decides first: absent or STATE_LETTER.retry: take;
+-- LOST_ERRMSG (LOST_DELIVERY in src/ledger/delivery.ts), LOST_COUNTS, TAKE_REPLY (take.ts).
+-- Each taken use appends FormIdConsumed (lib.lua's take_credit: soonest expiry first, expired
+-- entries dropped on the way, a subscribe credit only for its own template).
+-- The twin of takeStep (src/ledger/delivery_rules.ts): in a broadcast each user's state
+-- decides first: absent or STATE_LETTER.retry: take;
 -- STATE_TAKEN .. formId (taken by a worker that was lost before recording an outcome): the
 -- delivery may or may not have reached WeChat, so it is never retried: the state becomes
 -- STATE_LOST, the tally counts it failed (LOST_ERRCODE) and PushFailed (class unknown) is
@@ -35,8 +36,9 @@ for i = 9, #ARGV, 2 do
   elseif string.sub(state, 1, #STATE_TAKEN) == STATE_TAKEN then
     local form_id = string.sub(state, #STATE_TAKEN + 1)
     redis.call('HSET', state_key, open_id, STATE_LOST)
-    redis.call('HINCRBY', tally_key, 'failed', 1)
-    redis.call('HINCRBY', tally_key, 'e:' .. LOST_ERRCODE, 1)
+    for field in string.gmatch(LOST_COUNTS, '%S+') do
+      redis.call('HINCRBY', tally_key, field, 1)
+    end
     -- Optional fields read back as absent when empty: an empty one goes to JSON as it is.
     local d = broadcast_id ~= '' and form_id ~= '' and positional({ broadcast_id, 'unknown',
       tostring(LOST_ERRCODE), LOST_ERRMSG, form_id, open_id, push_id })
