@@ -1,6 +1,6 @@
 /**
  * The owner of record.lua: the outcomes of many deliveries recorded in one call, and of
- * lib.lua's release group of arguments.
+ * credits.lua's release group of arguments.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import type { DeliveryOutcome } from "../../ledger/delivery.ts";
 import { afterOutcome, takenState } from "../../ledger/delivery_rules.ts";
 import { formIdReleased, type LedgerEvent } from "../../ledger/events.ts";
 import { BROADCAST_STATE_CONSTANTS, pushBroadcastKeys } from "./broadcast_state.ts";
-import { creditValue, usersScore } from "./credit_value.ts";
+import { creditValue } from "./credit_value.ts";
 import { encodeEntry } from "./entry.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
@@ -40,8 +40,8 @@ export function pushEntries(args: string[], events: readonly LedgerEvent[]): voi
 }
 
 /**
- * Pushes lib.lua's `release_credit` arguments giving one use of `credit` back to `openId`
- * after `pushId`: formId, the value when the credit is gone, users score, entry t and d.
+ * Pushes credits.lua's `release_credit` arguments giving one use of `credit` back to `openId`
+ * after `pushId`: formId, the value when the credit is gone, entry t and d.
  *
  * @example
  * ```ts
@@ -51,7 +51,7 @@ export function pushEntries(args: string[], events: readonly LedgerEvent[]): voi
 export function pushRelease(args: string[], openId: string, pushId: string, credit: Credit): void {
   const { type, data } = formIdReleased(openId, pushId, credit);
   const { t, d } = encodeEntry(type, data);
-  args.push(credit.formId, creditValue({ ...credit, uses: 1 }), usersScore(credit), t, d);
+  args.push(credit.formId, creditValue({ ...credit, uses: 1 }), t, d);
 }
 
 /**
@@ -81,7 +81,7 @@ export function recordScript(
       args.push(String(counts.length));
       for (const field of counts) args.push(field);
       if (o.release && c) pushRelease(args, o.openId, o.pushId, c);
-      else args.push("", "", "", "", "");
+      else args.push("", "", "", "");
       args.push(String(o.events.length));
       pushEntries(args, o.events);
     }

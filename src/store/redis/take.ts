@@ -7,7 +7,8 @@
 import { LOST_DELIVERY, type TakeRequest, type TakeResult } from "../../ledger/delivery.ts";
 import { afterOutcome } from "../../ledger/delivery_rules.ts";
 import { BROADCAST_STATE_CONSTANTS, pushBroadcastKeys } from "./broadcast_state.ts";
-import { kindLetters, parseCredit } from "./credit_value.ts";
+import { spendGroupsOf } from "../../ledger/spend_groups.ts";
+import { KIND_LETTER, parseCredit } from "./credit_value.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 import type { LuaConstants } from "./scripts.ts";
@@ -67,7 +68,12 @@ export function takeScript(
     if (request.deliveries.length === 0) return [];
     const args = log.args(now);
     pushBroadcastKeys(args, keys, request.broadcastId);
-    args.push(request.broadcastId ?? "", request.templateId ?? "", kindLetters(request));
+    args.push(request.broadcastId ?? "");
+    const groups = spendGroupsOf(request);
+    args.push(String(groups.length));
+    for (const { group, kinds } of groups) {
+      args.push(group, kinds === null ? "" : kinds.map((kind) => KIND_LETTER[kind]).join(""));
+    }
     for (const { openId, pushId } of request.deliveries) args.push(openId, pushId);
     const flat = await log.write<string[]>("take", script, args);
     const results: TakeResult[] = [];

@@ -133,7 +133,7 @@ Deno.test("collect seals its own events without reading them back, after any uns
     "4",
     ...["", ""],
     ...["u", "", "", "0"],
-    ...["", "", "", "", ""],
+    ...["", "", "", ""],
     "1",
     "PushSucceeded",
     '{"openId":"u","pushId":"p1"}',

@@ -1,12 +1,13 @@
 -- record.lua: record the outcomes of many deliveries in one call.
--- TypeScript owner: src/store/redis/record.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]).
+-- TypeScript owner: src/store/redis/record.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]),
+-- credit_value.lua, credits.lua.
 -- ARGV[4] broadcast state HASH key ('' outside a broadcast), ARGV[5] broadcast tally HASH key,
--- then from ARGV[6], per outcome, 10 + m + 2n arguments:
+-- then from ARGV[6], per outcome, 9 + m + 2n arguments:
 --   openId, expected state ('': absent or STATE_LETTER.retry; STATE_TAKEN .. formId when a
 --   credit was taken), next state ('' none, else a STATE_LETTER: afterOutcome's state), the
 --   number m of tally fields to count and the m fields (afterOutcome's counts),
---   lib.lua's release group: formId ('' no release), projection value when the credit is
---   gone, users score, FormIdReleased entry t and d;
+--   the release group: formId ('' no release), projection value when the credit is gone,
+--   FormIdReleased entry t and d (credits.lua's release_credit);
 --   then the number of audit events n and n pairs (entry t, d).
 -- Constants: STATE_LETTER, STATE_TAKEN, STATE_LOST (broadcast_state.ts).
 -- The twin of outcomeApplies and afterOutcome (src/ledger/delivery_rules.ts): in a broadcast
@@ -23,10 +24,10 @@ while i <= #ARGV do
   local m = tonumber(ARGV[i + 3])
   local first_count = i + 4
   i = first_count + m
-  local release_id, release_value, release_score, release_t, release_d =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local n = tonumber(ARGV[i + 5])
-  local first_event = i + 6
+  local release_id, release_value, release_t, release_d = ARGV[i], ARGV[i + 1], ARGV[i + 2],
+    ARGV[i + 3]
+  local n = tonumber(ARGV[i + 4])
+  local first_event = i + 5
   i = first_event + 2 * n
   local matches = true
   if state_key ~= '' and next_state ~= '' then
@@ -42,7 +43,7 @@ while i <= #ARGV do
       append(ARGV[first_event + 2 * k], ARGV[first_event + 2 * k + 1])
     end
     if release_id ~= '' then
-      release_credit(open_id, release_id, release_value, release_score, release_t, release_d)
+      release_credit(open_id, release_id, release_value, release_t, release_d)
     end
     if state_key ~= '' and next_state ~= '' then
       redis.call('HSET', state_key, open_id, next_state)
