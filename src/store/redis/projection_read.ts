@@ -17,7 +17,7 @@ import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
  *
  * @example
  * ```ts
- * redis.createScript(VIEW_LUA).exec([keys.projection, keys.head], [prefix, openId, now]);
+ * redis.createScript(VIEW_LUA).exec([keys.projection], [prefix, openId, now]);
  * ```
  */
 export const VIEW_LUA = scriptSource(["view"], { NOT_INDEXED });
@@ -54,20 +54,18 @@ export class ProjectionReader {
   readonly #users: LuaScript;
   readonly #projection: LuaScript;
   readonly #keys: string[];
-  readonly #viewKeys: string[];
 
   constructor(redis: Redis, keys: LedgerKeys, readonly prefix: string) {
     this.#view = loadScript(redis, VIEW_LUA);
     this.#users = loadScript(redis, USERS_LUA);
     this.#projection = loadScript(redis, PROJECTION_LUA);
     this.#keys = [keys.projection];
-    this.#viewKeys = [keys.projection, keys.head];
   }
 
   /** One user's valid credits at `now`, read through the user's credit index. */
   async view(openId: string, now: number): Promise<CreditView> {
     const args = [this.prefix, openId, String(now)];
-    const flat = await this.#view.exec(this.#viewKeys, args) as string[];
+    const flat = await this.#view.exec(this.#keys, args) as string[];
     return viewOf(parseCredits(flat), now);
   }
 

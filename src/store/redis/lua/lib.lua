@@ -16,10 +16,11 @@
 -- budget): the writing instance seals the new events right after this script returns
 -- (seal.lua). The head is written once, by save_head(), at the end of the script.
 --
--- A projection version keeps the credit index (credits.lua) when <base>:indexed exists: a new
--- ledger's first write creates it, a rebuild writes it into the version it builds. A version
--- built by an older release has none: every script then stops with NOT_INDEXED, the error that
--- says to run `deno task rebuild` once.
+-- A projection version keeps the credit index (credits.lua) when <base>:indexed exists: the
+-- first write to a version without a users index (a new ledger) creates it, a rebuild writes it
+-- into the version it builds. A version an older release wrote (a users index, no marker) has
+-- no credit index: every script then stops with NOT_INDEXED, the error that says to run
+-- `deno task rebuild` once.
 
 local PREFIX = ARGV[1]
 local NOW = tonumber(ARGV[2])
@@ -34,7 +35,7 @@ local proj_version = redis.call('GET', KEYS[2]) or '0'
 local BASE = PREFIX .. ':p' .. proj_version .. ':'
 
 if redis.call('EXISTS', BASE .. 'indexed') == 0 then
-  if head_seq > 0 then return redis.error_reply(NOT_INDEXED) end
+  if redis.call('EXISTS', BASE .. 'users') == 1 then return redis.error_reply(NOT_INDEXED) end
   redis.call('SET', BASE .. 'indexed', '1')
 end
 

@@ -1,12 +1,12 @@
 -- view.lua: one user's live credits in the live projection, read-only.
 -- TypeScript owner: src/store/redis/projection_read.ts. Constants: NOT_INDEXED (log_writer.ts).
--- KEYS[1] <prefix>:proj, KEYS[2] <prefix>:head. ARGV[1] prefix, ARGV[2] openId, ARGV[3] now.
+-- KEYS[1] <prefix>:proj. ARGV[1] prefix, ARGV[2] openId, ARGV[3] now.
 -- Reads the user's credit index (credits.lua) from the first rank after now, then those
 -- credits' values: a view costs its live credits (bounded by the caps), never the whole hash.
 -- Appends: nothing. Returns: formId, credit value, ... in spend order.
 local base = ARGV[1] .. ':p' .. (redis.call('GET', KEYS[1]) or '0') .. ':'
-if redis.call('EXISTS', base .. 'indexed') == 0
-  and (tonumber(redis.call('HGET', KEYS[2], 'seq')) or 0) > 0 then
+-- A version an older release wrote (lib.lua): a users index and no marker.
+if redis.call('EXISTS', base .. 'indexed') == 0 and redis.call('EXISTS', base .. 'users') == 1 then
   return redis.error_reply(NOT_INDEXED)
 end
 local ids = redis.call('ZRANGEBYSCORE', base .. 'c:' .. ARGV[2], '(' .. ARGV[3], '+inf')
