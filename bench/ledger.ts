@@ -9,6 +9,7 @@
 import { ledgerKeys } from "../src/store/redis/keys.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";
 import { upstashClient } from "../src/shared/upstash_client.ts";
+import { consume } from "../tests/helpers/store_calls.ts";
 import { filledOpenId, fillLog } from "./fill_log.ts";
 import { fmt, startBenchRig, throughput, usedMemory } from "./rig.ts";
 
@@ -75,7 +76,7 @@ try {
   // consume: 64 concurrent consumers, one call per credit
   let consumed = 0;
   const consumeRate = await throughput(USERS * PER_USER, CONSUMERS, async (i) => {
-    const credit = await store.consume(openId(i % USERS), { pushId: `p${i}` }, now);
+    const credit = await consume(store, openId(i % USERS), { pushId: `p${i}` }, now);
     if (credit) consumed++;
   });
   if (consumed !== USERS * PER_USER) throw new Error(`consumed ${consumed} of ${USERS * PER_USER}`);

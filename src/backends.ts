@@ -90,13 +90,14 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
   };
 }
 
-/** The three limits, each from `make`; keys under `<prefix>:rl:<name>`. */
+/** The limits, each from `make`; keys under `<prefix>:rl:<name>`. */
 function intakeLimiters(config: Config, make: (spec: LimitSpec) => RateLimiter): IntakeLimiters {
   const { windowSeconds, perUser, perIp } = config.rateLimit;
   const limiter = (name: string, tokens: number) =>
     make({ prefix: `${config.prefix}:rl:${name}`, tokens, windowSeconds });
   return {
     user: limiter("user", perUser),
+    view: limiter("view", perUser),
     ip: limiter("ip", perIp),
     login: limiter("login", perIp),
   };

@@ -24,6 +24,16 @@ export interface Config {
   segmentEvents: number;
   /** Held back from a form/prepay credit's TTL so none is spent at the edge of its window. */
   formIdSafetySeconds: number;
+  /**
+   * Most live credits one user may hold (`MAX_CREDITS_PER_USER`), and live subscribe credits
+   * per template (`MAX_CREDITS_PER_TEMPLATE`): the ledger's `CreditCaps`.
+   */
+  creditCaps: { perUser: number; perTemplate: number };
+  /**
+   * The subscribe templates a subscription report may add credits for (`SUBSCRIBE_TEMPLATES`,
+   * comma-separated ids); `null`: any.
+   */
+  subscribeTemplates: ReadonlySet<string> | null;
   /** The WeChat API: base URL (a simulator in tests), the mini-program's appid and secret. */
   wechat: {
     apiBase: string;
@@ -113,6 +123,11 @@ export function loadConfig(env: Env): Config {
     subscribeTtlSeconds: int("SUBSCRIBE_TTL_SECONDS", null, 1, 10 * 365 * 86_400),
     segmentEvents: int("SEGMENT_EVENTS", 100_000, 1, 600_000)!,
     formIdSafetySeconds: int("FORMID_SAFETY_SECONDS", 3_600, 0, 86_400)!,
+    creditCaps: {
+      perUser: int("MAX_CREDITS_PER_USER", 500, 1, 100_000)!,
+      perTemplate: int("MAX_CREDITS_PER_TEMPLATE", 100, 1, 100_000)!,
+    },
+    subscribeTemplates: subscribeTemplates(env, problems),
     wechat: {
       apiBase,
       appid: env.WECHAT_APPID || null,
@@ -165,6 +180,22 @@ export function redactedUrl(raw: string): string {
     parsed.pathname.replace(/^\/$/, "");
   const shown = `${parsed.protocol}//${parsed.host}`;
   return hidden ? `"${shown}" (credentials, path and query not shown)` : `"${shown}"`;
+}
+
+/** SUBSCRIBE_TEMPLATES: comma-separated template ids (1-128 visible ASCII, no comma), or unset. */
+function subscribeTemplates(env: Env, problems: string[]): ReadonlySet<string> | null {
+  const raw = env.SUBSCRIBE_TEMPLATES;
+  if (raw === undefined || raw.trim() === "") return null;
+  const ids = new Set<string>();
+  for (const entry of raw.split(",").map((e) => e.trim())) {
+    if (/^[\x21-\x2b\x2d-\x7e]{1,128}$/.test(entry)) ids.add(entry);
+    else {
+      problems.push(
+        `SUBSCRIBE_TEMPLATES must list template ids (1-128 visible ASCII) separated by commas, got "${entry}"`,
+      );
+    }
+  }
+  return ids;
 }
 
 /**

@@ -40,16 +40,6 @@ export interface Credit {
 }
 
 /**
- * @deprecated Use `Credit`. Kept only while src/store/redis/redis.ts still imports it.
- *
- * @example
- * ```ts
- * const credit: CreditInput = { formId: "f1", kind: "form", uses: 1, expiresAt: null };
- * ```
- */
-export type CreditInput = Credit;
-
-/**
  * A user's valid credits, soonest expiry first; `sends` counts the messages they allow.
  *
  * @example
@@ -114,6 +104,30 @@ export function compareFormIds(a: string, b: string): number {
 }
 
 /**
+ * The spend rank of a credit that never expires: above every time a `Date` can hold (8.64e15
+ * ms), so such a credit comes strictly after every expiring one, even one expiring at
+ * 9999-12-31T23:59:59.999Z. A safe integer, exact as a double (a Lua number, a Redis score).
+ *
+ * @example
+ * ```ts
+ * NEVER_RANK > 8.64e15; // true
+ * ```
+ */
+export const NEVER_RANK = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A credit's place in spend order: its expiry, or {@link NEVER_RANK}.
+ *
+ * @example
+ * ```ts
+ * spendRank({ formId: "f", kind: "form", uses: 1, expiresAt: null }); // NEVER_RANK
+ * ```
+ */
+export function spendRank(credit: Pick<Credit, "expiresAt">): number {
+  return credit.expiresAt ?? NEVER_RANK;
+}
+
+/**
  * Orders credits the way consumption picks them: soonest expiry first, never-expiring last,
  * ties by formId in byte order so every store picks the same one.
  *
@@ -123,8 +137,8 @@ export function compareFormIds(a: string, b: string): number {
  * ```
  */
 export function bySpendOrder(a: Credit, b: Credit): number {
-  const ea = a.expiresAt ?? Number.MAX_SAFE_INTEGER;
-  const eb = b.expiresAt ?? Number.MAX_SAFE_INTEGER;
+  const ea = spendRank(a);
+  const eb = spendRank(b);
   if (ea !== eb) return ea - eb;
   return compareFormIds(a.formId, b.formId);
 }

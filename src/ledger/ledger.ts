@@ -7,6 +7,7 @@ import type { Clock } from "../shared/clock.ts";
 import { type Credit, type CreditView, USES_BY_KIND } from "./credit_rules.ts";
 import type { CreditKind } from "./events.ts";
 import { Coalescer } from "../shared/coalescer.ts";
+import { type CreditCaps, DEFAULT_CREDIT_CAPS } from "./credit_caps.ts";
 import type { DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
 import type { CollectRequest, CollectResult, LedgerStore } from "./store.ts";
 
@@ -104,9 +105,18 @@ export class Ledger {
 
   /**
    * Collects credits for one user in one atomic store call (shared with concurrent uploads);
-   * expired ones are refused.
+   * expired ones are refused, and those over `caps` (`refused`, see `LedgerStore.collectMany`).
+   *
+   * @example
+   * ```ts
+   * const { accepted, refused } = await ledger.collect("o1", [{ formId: "f1", kind: "form" }]);
+   * ```
    */
-  async collect(openId: string, items: CollectItem[]): Promise<CollectOutcome> {
+  async collect(
+    openId: string,
+    items: CollectItem[],
+    caps: CreditCaps = DEFAULT_CREDIT_CAPS,
+  ): Promise<CollectOutcome> {
     const now = this.clock.now();
     const expired: string[] = [];
     const credits: Credit[] = [];
@@ -125,7 +135,7 @@ export class Ledger {
       });
     }
     const result = credits.length > 0
-      ? await this.#collects.add({ openId, credits })
+      ? await this.#collects.add({ openId, credits, caps })
       : { accepted: [], duplicates: [] };
     return { ...result, expired };
   }

@@ -7,47 +7,35 @@
  *
  * @module
  */
-import type { Credit, CreditFilter, CreditView } from "./credit_rules.ts";
+import type { CapReason, CreditCaps } from "./credit_caps.ts";
+import type { Credit, CreditView } from "./credit_rules.ts";
 import type { LogHead, StoredEvent } from "./events.ts";
 import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
 
-/** What `collect` did with each credit of the batch. */
+/** A credit `collect` refused for a cap, and which. */
+export interface CapRefusal {
+  formId: string;
+  reason: CapReason;
+}
+
+/**
+ * What `collect` did with each credit of the batch. `refused` is there only when a cap refused
+ * something (credits refused change nothing).
+ */
 export interface CollectResult {
   accepted: string[];
   duplicates: string[];
+  refused?: CapRefusal[];
 }
 
-/** One upload's credits for one user, as one entry of `collectMany`. */
+/**
+ * One upload's credits for one user, as one entry of `collectMany`; `caps` bound the user's
+ * live credits (none when absent: tools and benchmarks).
+ */
 export interface CollectRequest {
   openId: string;
   credits: Credit[];
-}
-
-/**
- * @deprecated Not part of the port any more (use `takeMany`); kept only while
- * src/store/redis/redis.ts still has its own `consume`.
- *
- * @example
- * ```ts
- * const request: ConsumeRequest = { templateId: "TPL", pushId: "p1" };
- * ```
- */
-export interface ConsumeRequest extends CreditFilter {
-  pushId: string;
-}
-
-/**
- * @deprecated Not part of the port any more (use `recordMany` with `release: true`); kept only
- * while src/store/redis/redis.ts still has its own `release`.
- *
- * @example
- * ```ts
- * const request: ReleaseRequest = { credit, pushId: "p1" };
- * ```
- */
-export interface ReleaseRequest {
-  credit: Credit;
-  pushId: string;
+  caps?: CreditCaps;
 }
 
 /** A page of users who may hold valid credits; `cursor` is "0" when the listing is done. */
@@ -86,18 +74,24 @@ export class RebuildRunningError extends Error {
 export interface LedgerStore {
   /** "memory" or "redis", for health reports. */
   readonly kind: "memory" | "redis";
-  /** Appends one `FormIdCollected` per new credit and adds it to the user's view. */
+  /**
+   * Appends one `FormIdCollected` per new credit and adds it to the user's view. A formId the
+   * user holds unexpired (spent or not) is a duplicate (`isDuplicate`).
+   */
   collect(openId: string, credits: Credit[], now: number): Promise<CollectResult>;
   /**
    * Collects many uploads in one atomic step, as if `collect` ran for each in order; one
-   * result per upload.
+   * result per upload. With `caps`, a credit that would take the user's live credits (or its
+   * template's) over a cap is refused (`capRefusal`), in order: an upload partly over collects
+   * exactly up to the cap.
    */
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]>;
   /**
    * Takes one use of a credit for each of many deliveries in one atomic step (one
    * `FormIdConsumed` each): the valid credit the filter allows that expires soonest
    * (`pickCredit`), returned with the uses it has left; in a broadcast, each user at most once
-   * (see `TakeResult` and `takeStep`).
+   * (see `TakeResult` and `takeStep`). It reads the heads of the filter's spend groups
+   * (`spendGroupsOf`), not all the user's credits.
    */
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]>;
   /**
@@ -112,7 +106,7 @@ export interface LedgerStore {
   ): Promise<void>;
   /** A broadcast's counters so far. */
   tally(broadcastId: string): Promise<BroadcastTally>;
-  /** The user's valid credits at `now`. */
+  /** The user's valid credits at `now` (read from the index of live credits, not a scan). */
   view(openId: string, now: number): Promise<CreditView>;
   /** Users that may hold credits valid at `now`, in pages. */
   users(cursor: string, count: number, now: number): Promise<UserPage>;

@@ -1,5 +1,8 @@
 import { MemoryStore } from "../../src/store/memory/memory.ts";
-import { storeContract } from "./store_contract.ts";
+import { creditIndexContract } from "./credit_index_contract.ts";
+import { storeContract, type StoreFactory } from "./store_contract.ts";
 
 // Two "instances" of the embedded store share one object: it lives in one process.
-storeContract("memory", ({ shareWith }) => Promise.resolve(shareWith ?? new MemoryStore()));
+const factory: StoreFactory = ({ shareWith }) => Promise.resolve(shareWith ?? new MemoryStore());
+storeContract("memory", factory);
+creditIndexContract("memory", factory);

@@ -200,6 +200,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await store.close();
   });
 
+  test("a never-expiring credit comes after one expiring at 9999-12-31T23:59:59.999Z", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const lastMs = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    // "a" comes first in byte order: only a strictly later rank for "never" puts it second.
+    await store.collect("alice", [{ ...form("a"), expiresAt: null }, form("b", lastMs)], T0);
+    const taken = [];
+    for (let i = 0; i < 3; i++) {
+      taken.push((await consume(store, "alice", { pushId: `p${i}` }, T0))?.formId);
+    }
+    assert.deepEqual(taken, ["b", "a", undefined]);
+    await store.close();
+  });
+
   test("kinds filter: a template push may use form and prepay credits, not subscribe", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     await store.collect("alice", [

@@ -1,7 +1,7 @@
 /**
  * Credit views and the server's own credits:
- * - `GET /v1/me/credits` (session token): the caller's own valid credits, summed by kind and
- *   template, and the next expiry;
+ * - `GET /v1/me/credits` (session token, counted like an upload by the per-user and per-IP
+ *   limits): the caller's own valid credits, summed by kind and template, and the next expiry;
  * - `POST /v1/credits` (admin) `{ openId, kind: "prepay", id, collectedAt? }`: a payment's
  *   prepay_id (3 sends within 7 days) obtained by the team's backend;
  * - `GET /v1/users/:openId/credits` (admin): that user's view, credits listed.
@@ -9,6 +9,7 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import type { CreditCaps } from "../../ledger/credit_caps.ts";
 import type { CreditView } from "../../ledger/credit_rules.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
@@ -30,11 +31,21 @@ export interface CreditSummary {
   sends: number;
   nextExpiry: number | null;
   byKind: Record<CreditKind, Tally>;
-  /** Subscribe credits by template id. */
+  /**
+   * Subscribe credits by template id: an object with one own property per template, made from
+   * a `Map` (a template may be named `__proto__`, `constructor` or `toString`).
+   */
   byTemplate: Record<string, Tally>;
 }
 
-/** Sums a view by kind and template. */
+/**
+ * Sums a view by kind and template.
+ *
+ * @example
+ * ```ts
+ * summarize("o1", await ledger.view("o1")).byTemplate; // { TPL_A: { credits: 1, sends: 1 } }
+ * ```
+ */
 export function summarize(openId: string, view: CreditView): CreditSummary {
   const tally = (): Tally => ({ credits: 0, sends: 0 });
   const byKind: Record<CreditKind, Tally> = {
@@ -42,10 +53,16 @@ export function summarize(openId: string, view: CreditView): CreditSummary {
     prepay: tally(),
     subscribe: tally(),
   };
-  const byTemplate: Record<string, Tally> = {};
+  // A Map, not an object: a template id is data, and an object's keys would meet
+  // Object.prototype's (`constructor`) or set its prototype (`__proto__`).
+  const byTemplate = new Map<string, Tally>();
   for (const credit of view.credits) {
     const targets = [byKind[credit.kind]];
-    if (credit.templateId !== undefined) targets.push(byTemplate[credit.templateId] ??= tally());
+    if (credit.templateId !== undefined) {
+      let t = byTemplate.get(credit.templateId);
+      if (!t) byTemplate.set(credit.templateId, t = tally());
+      targets.push(t);
+    }
     for (const t of targets) [t.credits, t.sends] = [t.credits + 1, t.sends + credit.uses];
   }
   return {
@@ -54,7 +71,8 @@ export function summarize(openId: string, view: CreditView): CreditSummary {
     sends: view.sends,
     nextExpiry: view.nextExpiry,
     byKind,
-    byTemplate,
+    // fromEntries defines own data properties, `__proto__` included, as JSON.stringify needs.
+    byTemplate: Object.fromEntries(byTemplate),
   };
 }
 
@@ -62,13 +80,19 @@ export function summarize(openId: string, view: CreditView): CreditSummary {
 export interface CreditRouteDeps {
   ledger: Ledger;
   session: MiddlewareHandler<{ Variables: SessionVariables }>;
+  /** The per-user and per-IP limits, which a view counts against like an upload. */
+  limits: MiddlewareHandler<{ Variables: SessionVariables }>;
   admin: MiddlewareHandler;
+  /** The caps a prepay credit added by the admin is collected under. */
+  caps: CreditCaps;
 }
 
 /** The credit routes. */
-export function creditRoutes({ ledger, session, admin }: CreditRouteDeps): SessionApp {
+export function creditRoutes(
+  { ledger, session, limits, admin, caps }: CreditRouteDeps,
+): SessionApp {
   const app = new Hono<{ Variables: SessionVariables }>();
-  app.get("/v1/me/credits", session, async (c) => {
+  app.get("/v1/me/credits", session, limits, async (c) => {
     const openId = c.get("openId");
     return c.json(summarize(openId, await ledger.view(openId)));
   });
@@ -91,11 +115,13 @@ export function creditRoutes({ ledger, session, admin }: CreditRouteDeps): Sessi
       formId: body.id,
       kind: "prepay",
       ...(body.collectedAt !== undefined ? { collectedAt: body.collectedAt as number } : {}),
-    }]);
+    }], caps);
+    const rejected = outcome.expired.map((formId) => ({ formId, reason: "expired" }));
+    for (const { formId, reason } of outcome.refused ?? []) rejected.push({ formId, reason });
     return c.json({
       accepted: outcome.accepted.length,
       duplicates: outcome.duplicates.length,
-      rejected: outcome.expired.map((formId) => ({ formId, reason: "expired" })),
+      rejected,
     });
   });
 

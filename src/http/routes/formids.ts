@@ -6,6 +6,7 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import type { CreditCaps } from "../../ledger/credit_caps.ts";
 import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { formIdProblem, isEpochMs } from "../middleware/input_rules.ts";
@@ -24,7 +25,8 @@ export type RejectReason =
   | "invalid_format"
   | "placeholder"
   | "invalid_collected_at"
-  | "expired";
+  | "expired"
+  | "user_full";
 
 /** One refused formId (`null` when the item had no string formId) and its position. */
 export interface Rejection {
@@ -38,10 +40,12 @@ export interface FormIdRouteDeps {
   ledger: Ledger;
   session: MiddlewareHandler<{ Variables: SessionVariables }>;
   limits: MiddlewareHandler<{ Variables: SessionVariables }>;
+  /** The caps uploads are collected under (`MAX_CREDITS_PER_USER`, ...). */
+  caps: CreditCaps;
 }
 
 /** The formids route. */
-export function formIdRoutes({ ledger, session, limits }: FormIdRouteDeps): SessionApp {
+export function formIdRoutes({ ledger, session, limits, caps }: FormIdRouteDeps): SessionApp {
   return new Hono<{ Variables: SessionVariables }>().post(
     "/v1/formids",
     session,
@@ -59,17 +63,17 @@ export function formIdRoutes({ ledger, session, limits }: FormIdRouteDeps): Sess
       }
       const { collect, indexes, rejected } = sortItems(items);
       const outcome = collect.length > 0
-        ? await ledger.collect(c.get("openId"), collect)
+        ? await ledger.collect(c.get("openId"), collect, caps)
         : { accepted: [], duplicates: [], expired: [] };
-      if (outcome.expired.length > 0) {
-        // Each expired formId takes the position of its first item not yet reported.
-        const reported = new Set<number>();
-        for (const formId of outcome.expired) {
-          const at = collect.findIndex((item, i) => item.formId === formId && !reported.has(i));
-          reported.add(at);
-          rejected.push({ formId, index: indexes[at], reason: "expired" });
-        }
-      }
+      // Each formId the ledger refused takes the position of its first item not yet reported.
+      const reported = new Set<number>();
+      const report = (formId: string, reason: RejectReason) => {
+        const at = collect.findIndex((item, i) => item.formId === formId && !reported.has(i));
+        reported.add(at);
+        rejected.push({ formId, index: indexes[at], reason });
+      };
+      for (const formId of outcome.expired) report(formId, "expired");
+      for (const { formId } of outcome.refused ?? []) report(formId, "user_full");
       rejected.sort((a, b) => a.index - b.index);
       return c.json({
         accepted: outcome.accepted.length,

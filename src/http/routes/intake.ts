@@ -21,7 +21,9 @@ import { subscriptionRoutes } from "./subscriptions.ts";
 export interface IntakeLimiters {
   /** Uploads per openId. */
   user: RateLimiter;
-  /** Uploads per client IP. */
+  /** Credit views (`GET /v1/me/credits`) per openId, counted apart from uploads. */
+  view: RateLimiter;
+  /** Uploads and credit views per client IP. */
   ip: RateLimiter;
   /** Logins per client IP. */
   login: RateLimiter;
@@ -45,23 +47,34 @@ export interface CreditsInDeps {
  */
 export function creditsInRoutes({ config, ledger, clock, limiters }: CreditsInDeps): Hono {
   const session = requireSession(config, clock);
-  /** Upload limits: per openId (from the session) and per client IP, counted together. */
-  const limits: MiddlewareHandler<{ Variables: SessionVariables }> = async (c, next) => {
-    await enforceLimits([
-      [limiters.user, c.get("openId")],
-      [
-        limiters.ip,
-        clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
-      ],
-    ]);
-    await next();
-  };
+  /**
+   * Upload limits: per openId (from the session) and per client IP, counted together. A credit
+   * view counts per openId in a bucket of its own (same size), and per client IP with uploads.
+   */
+  const limitsOn =
+    (perUser: RateLimiter): MiddlewareHandler<{ Variables: SessionVariables }> =>
+    async (
+      c,
+      next,
+    ) => {
+      await enforceLimits([
+        [perUser, c.get("openId")],
+        [
+          limiters.ip,
+          clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
+        ],
+      ]);
+      await next();
+    };
+  const limits = limitsOn(limiters.user);
   const admin = requireRole(config, ["admin"]);
 
   const app = new Hono();
   app.route("/", sessionRoutes({ config, clock, ipLimiter: limiters.login }));
-  app.route("/", formIdRoutes({ ledger, session, limits }));
-  app.route("/", subscriptionRoutes({ ledger, session, limits }));
-  app.route("/", creditRoutes({ ledger, session, admin }));
+  const caps = config.creditCaps;
+  app.route("/", formIdRoutes({ ledger, session, limits, caps }));
+  const templates = config.subscribeTemplates;
+  app.route("/", subscriptionRoutes({ ledger, session, limits, caps, templates }));
+  app.route("/", creditRoutes({ ledger, session, limits: limitsOn(limiters.view), admin, caps }));
   return app;
 }

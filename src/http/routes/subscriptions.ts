@@ -6,9 +6,14 @@
  * A report may carry a `reportId` chosen by the client: sending the same report again (a retry
  * after a lost answer) then yields duplicates instead of extra credits.
  *
+ * An accepted template yields no credit when it is not on the allow-list (`SUBSCRIBE_TEMPLATES`,
+ * `unknown_template`), or when the user holds as many live credits as the caps allow
+ * (`user_full`, `template_full`): each is listed in `rejected`, present when not empty.
+ *
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import type { CapReason, CreditCaps } from "../../ledger/credit_caps.ts";
 import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { isTemplateId, subscribeCreditId } from "../middleware/input_rules.ts";
@@ -24,15 +29,23 @@ const NOT_TEMPLATES = ["errMsg", "errCode"];
 export const MAX_TEMPLATES = 20;
 const REPORT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Why an accepted template got no credit. */
+export type TemplateRejectReason = "unknown_template" | CapReason;
+
 /** What the subscriptions route needs. */
 export interface SubscriptionRouteDeps {
   ledger: Ledger;
   session: MiddlewareHandler<{ Variables: SessionVariables }>;
   limits: MiddlewareHandler<{ Variables: SessionVariables }>;
+  caps: CreditCaps;
+  /** The templates credits may be added for; `null`: any (until a template registry exists). */
+  templates: ReadonlySet<string> | null;
 }
 
 /** The subscriptions route. */
-export function subscriptionRoutes({ ledger, session, limits }: SubscriptionRouteDeps): SessionApp {
+export function subscriptionRoutes(
+  { ledger, session, limits, caps, templates }: SubscriptionRouteDeps,
+): SessionApp {
   return new Hono<{ Variables: SessionVariables }>().post(
     "/v1/subscriptions",
     session,
@@ -58,6 +71,7 @@ export function subscriptionRoutes({ ledger, session, limits }: SubscriptionRout
       }
       const ignored: Record<Exclude<Answer, "accept">, number> = { reject: 0, ban: 0, filter: 0 };
       const credits: CollectItem[] = [];
+      const rejected: { templateId: string; reason: TemplateRejectReason }[] = [];
       for (const [templateId, answer] of entries) {
         if (!isTemplateId(templateId)) {
           throw new ApiError(400, "invalid_template_id", "a template id is 1-128 printable ASCII");
@@ -69,7 +83,9 @@ export function subscriptionRoutes({ ledger, session, limits }: SubscriptionRout
             `each template's answer is one of ${ANSWERS.join(", ")}`,
           );
         }
-        if (answer === "accept") {
+        if (answer === "accept" && templates !== null && !templates.has(templateId)) {
+          rejected.push({ templateId, reason: "unknown_template" });
+        } else if (answer === "accept") {
           credits.push({
             formId: subscribeCreditId(reportId, templateId),
             kind: "subscribe",
@@ -78,13 +94,20 @@ export function subscriptionRoutes({ ledger, session, limits }: SubscriptionRout
         } else ignored[answer as Exclude<Answer, "accept">]++;
       }
       const outcome = credits.length > 0
-        ? await ledger.collect(c.get("openId"), credits)
+        ? await ledger.collect(c.get("openId"), credits, caps)
         : { accepted: [], duplicates: [], expired: [] };
+      if (outcome.refused) {
+        const templateOf = new Map(credits.map((credit) => [credit.formId, credit.templateId!]));
+        for (const { formId, reason } of outcome.refused) {
+          rejected.push({ templateId: templateOf.get(formId)!, reason });
+        }
+      }
       return c.json({
         reportId,
         accepted: outcome.accepted.length,
         duplicates: outcome.duplicates.length,
         ignored,
+        ...(rejected.length > 0 ? { rejected } : {}),
       });
     },
   );

@@ -8,6 +8,7 @@
  * @module
  */
 import { canonicalEvent, GENESIS, linkHash } from "../../chain/chain.ts";
+import { capRefusal } from "../../ledger/credit_caps.ts";
 import {
   type Credit,
   type CreditFilter,
@@ -16,6 +17,7 @@ import {
   pickCredit,
   viewOf,
 } from "../../ledger/credit_rules.ts";
+import { isDuplicate } from "../../ledger/spend_groups.ts";
 import {
   formIdCollected,
   formIdConsumed,
@@ -77,22 +79,32 @@ export class MemoryStore implements LedgerStore {
   }
 
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
-    // No await in between: the whole batch is one atomic step.
-    const results = uploads.map(({ openId, credits }) => {
-      const events: LedgerEvent[] = [];
-      const known = this.#projection.get(openId);
+    // No await in between: the whole batch is one atomic step. Each credit is committed before
+    // the next is looked at, so a formId repeated in an upload is a duplicate of the first.
+    const results = uploads.map(({ openId, credits, caps }) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
-      const fresh = new Set<string>();
+      const live = caps ? liveCounts(this.#projection.get(openId), now) : null;
       for (const credit of credits) {
-        if (known?.has(credit.formId) || fresh.has(credit.formId)) {
+        if (isDuplicate(this.#projection.get(openId)?.get(credit.formId), now)) {
           result.duplicates.push(credit.formId);
           continue;
         }
-        fresh.add(credit.formId);
+        if (caps && live) {
+          const template = credit.kind === "subscribe" ? credit.templateId ?? "" : null;
+          const counts = { user: live.user, template: live.templates.get(template ?? "") ?? 0 };
+          const reason = capRefusal(credit, counts, caps);
+          if (reason !== null) {
+            (result.refused ??= []).push({ formId: credit.formId, reason });
+            continue;
+          }
+          if (isValid(credit, now)) {
+            live.user++;
+            if (template !== null) live.templates.set(template, counts.template + 1);
+          }
+        }
         result.accepted.push(credit.formId);
-        events.push(formIdCollected(openId, credit));
+        this.#commit([formIdCollected(openId, credit)], now);
       }
-      this.#commit(events, now);
       return result;
     });
     return Promise.resolve(results);
@@ -170,10 +182,11 @@ export class MemoryStore implements LedgerStore {
   }
 
   users(cursor: string, count: number, now: number): Promise<UserPage> {
-    const all = [...this.#projection.entries()]
-      .filter(([, credits]) => [...credits.values()].some((c) => isValid(c, now)))
-      .map(([openId]) => openId)
-      .sort();
+    const all: string[] = [];
+    for (const [openId, credits] of this.#projection) {
+      if (holdsValid(credits, now)) all.push(openId);
+    }
+    all.sort();
     const start = Number(cursor);
     const openIds = all.slice(start, start + count);
     const next = start + count >= all.length ? "0" : String(start + count);
@@ -181,9 +194,9 @@ export class MemoryStore implements LedgerStore {
   }
 
   projectionPage(cursor: string, count: number, now: number): Promise<ProjectionPage> {
-    const all = [...this.#projection.entries()]
-      .filter(([, credits]) => [...credits.values()].some((c) => isValid(c, now)))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const all: [string, Map<string, Credit>][] = [];
+    for (const entry of this.#projection) if (holdsValid(entry[1], now)) all.push(entry);
+    all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const start = Number(cursor);
     const users = all.slice(start, start + count).map(([openId, credits]) => ({
       openId,
@@ -246,6 +259,31 @@ export class MemoryStore implements LedgerStore {
       return seq;
     });
   }
+}
+
+/** Whether any of `credits` is valid at `now`. */
+function holdsValid(credits: Map<string, Credit>, now: number): boolean {
+  for (const credit of credits.values()) if (isValid(credit, now)) return true;
+  return false;
+}
+
+/**
+ * The user's live credits at `now`, in all and by subscribe template, for the caps. The memory
+ * store holds no index: it counts the user's credits, which the caps keep to a few hundred.
+ */
+function liveCounts(
+  credits: Map<string, Credit> | undefined,
+  now: number,
+): { user: number; templates: Map<string, number> } {
+  const live = { user: 0, templates: new Map<string, number>() };
+  for (const credit of credits?.values() ?? []) {
+    if (!isValid(credit, now)) continue;
+    live.user++;
+    if (credit.kind !== "subscribe") continue;
+    const template = credit.templateId ?? "";
+    live.templates.set(template, (live.templates.get(template) ?? 0) + 1);
+  }
+  return live;
 }
 
 /** Adds one to each of `fields` in a tally. */

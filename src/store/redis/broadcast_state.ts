@@ -1,55 +1,29 @@
 /**
- * A broadcast's per-user delivery states as take.lua and record.lua store them (see
- * src/ledger/delivery.ts): the final and retry states are `STATE_LETTER`s; the take step
- * itself writes "taken" (with the formId) and "lost".
+ * A broadcast's per-user delivery states as take.lua and record.lua store them: the states and
+ * their letters are the ledger's (src/ledger/delivery.ts, delivery_rules.ts), handed to the
+ * scripts from here.
  *
  * @module
  */
 import { STATE_LETTER } from "../../ledger/delivery.ts";
+import { LOST_STATE, takenState } from "../../ledger/delivery_rules.ts";
 import type { LedgerKeys } from "./keys.ts";
 import type { LuaConstants } from "./scripts.ts";
 
 /**
- * The state of a user whose credit was taken, followed by the formId.
- *
- * @example
- * ```ts
- * STATE_TAKEN + "f1"; // the state after taking credit f1
- * ```
- */
-export const STATE_TAKEN = "t|";
-
-/**
- * The state of a user whose delivery was lost after its credit was taken.
- *
- * @example
- * ```ts
- * state === STATE_LOST; // a lost delivery: never retried
- * ```
- */
-export const STATE_LOST = "u";
-
-/**
- * What take.lua and record.lua receive about states.
+ * What take.lua and record.lua receive about states: the letters, the prefix of a "taken"
+ * state (`takenState("")`, followed by the formId) and the lost state.
  *
  * @example
  * ```ts
  * writingScriptSource("record", BROADCAST_STATE_CONSTANTS);
  * ```
  */
-export const BROADCAST_STATE_CONSTANTS: LuaConstants = { STATE_LETTER, STATE_TAKEN, STATE_LOST };
-
-/**
- * The state of a user whose credit `formId` was taken.
- *
- * @example
- * ```ts
- * takenState("f1"); // "t|f1"
- * ```
- */
-export function takenState(formId: string): string {
-  return STATE_TAKEN + formId;
-}
+export const BROADCAST_STATE_CONSTANTS: LuaConstants = {
+  STATE_LETTER,
+  STATE_TAKEN: takenState(""),
+  STATE_LOST: LOST_STATE,
+};
 
 /**
  * Pushes a broadcast's state and tally keys onto a script's arguments (two empty strings

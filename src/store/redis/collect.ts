@@ -5,11 +5,28 @@
  * @module
  */
 import { canonicalEventText, canonicalJson, GENESIS } from "../../chain/chain.ts";
-import type { CreditInput } from "../../ledger/credit_rules.ts";
+import { formIdCollected } from "../../ledger/events.ts";
+import type { CapReason } from "../../ledger/credit_caps.ts";
 import type { CollectRequest, CollectResult } from "../../ledger/store.ts";
-import { creditValue, usersScore } from "./credit_value.ts";
+import { creditValue } from "./credit_value.ts";
 import { encodeEntry } from "./entry.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
+
+/**
+ * What collect.lua answers for a credit a cap refused (a collected one gets its seq, a
+ * duplicate 0).
+ *
+ * @example
+ * ```ts
+ * code === REFUSED.user_full; // the user holds MAX_CREDITS_PER_USER live credits
+ * ```
+ */
+export const REFUSED: Readonly<Record<CapReason, number>> = { user_full: -1, template_full: -2 };
+
+const REASON_OF = new Map<number, CapReason>([
+  [REFUSED.user_full, "user_full"],
+  [REFUSED.template_full, "template_full"],
+]);
 
 /**
  * collect.lua with its prelude and constants.
@@ -19,18 +36,7 @@ import { type LogWriter, writingScriptSource } from "./log_writer.ts";
  * redis.createScript(COLLECT_LUA); // what collectScript loads
  * ```
  */
-export const COLLECT_LUA = writingScriptSource("collect");
-
-/**
- * A FormIdCollected's data, its keys already in canonical (sorted) order so that canonicalJson
- * serialises it in one JSON.stringify.
- */
-function collectedData(openId: string, credit: CreditInput) {
-  const { expiresAt, formId, kind, templateId, uses } = credit;
-  return templateId === undefined
-    ? { expiresAt, formId, kind, openId, uses }
-    : { expiresAt, formId, kind, openId, templateId, uses };
-}
+export const COLLECT_LUA = writingScriptSource("collect", { REFUSED });
 
 /**
  * The collect operation of one ledger: one script call for all `uploads`.
@@ -50,13 +56,15 @@ export function collectScript(
     const args = log.args(now);
     // The canonical JSON of each credit's data: what the chain hashes (the entry is compact).
     const data: string[] = [];
-    for (const { openId, credits } of uploads) {
+    for (const { openId, credits, caps } of uploads) {
       args.push(openId, String(credits.length));
+      args.push(caps ? String(caps.perUser) : "", caps ? String(caps.perTemplate) : "");
       for (const credit of credits) {
-        const collected = collectedData(openId, credit);
-        data.push(canonicalJson(collected));
-        const { t, d } = encodeEntry("FormIdCollected", collected);
-        args.push(credit.formId, creditValue(credit), usersScore(credit), t, d);
+        // The factory writes the keys in canonical (sorted) order: one JSON.stringify.
+        const event = formIdCollected(openId, credit);
+        data.push(canonicalJson(event.data));
+        const { t, d } = encodeEntry(event.type, event.data);
+        args.push(credit.formId, creditValue(credit), t, d);
       }
     }
     const reply = await log.exec<(number | string)[]>(script, args);
@@ -75,7 +83,10 @@ export function collectScript(
     return uploads.map(({ credits }) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
       for (const { formId } of credits) {
-        (Number(reply[i++]) > 0 ? result.accepted : result.duplicates).push(formId);
+        const code = Number(reply[i++]);
+        const reason = REASON_OF.get(code);
+        if (reason) (result.refused ??= []).push({ formId, reason });
+        else (code > 0 ? result.accepted : result.duplicates).push(formId);
       }
       return result;
     });

@@ -1,12 +1,15 @@
 /**
  * How a credit is stored in a user's projection hash (field: the formId, value:
- * `<expiresAt ms, 0 = never>|<uses left>|<kind letter>|<templateId>`), and its users index
- * score. The Lua scripts receive these constants from here (see scripts.ts); lib.lua's
- * `parse_credit` and `credit_value` are the twins of {@link parseCredit} and {@link creditValue}.
+ * `<expiresAt ms, 0 = never>|<uses left>|<kind letter>|<templateId>`), its users index score
+ * and its place in the credit index. The Lua scripts receive these constants from here (see
+ * scripts.ts); credit_value.lua's `parse_credit`, `credit_value`, `rank_of` and `group_of` are
+ * the twins of {@link parseCredit}, {@link creditValue} and {@link indexEntry}.
  *
  * @module
  */
-import type { Credit, CreditFilter } from "../../ledger/credit_rules.ts";
+import { type Credit, NEVER_RANK, spendRank } from "../../ledger/credit_rules.ts";
+import { LEGACY_GROUP, spendGroupOf, TEMPLATE_GROUP_PREFIX } from "../../ledger/spend_groups.ts";
+import type { LuaConstants } from "./scripts.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 
 /**
@@ -18,6 +21,16 @@ import type { CreditKind } from "../../ledger/events.ts";
  * ```
  */
 export const NO_EXPIRY_SCORE = 253402300799999;
+
+/**
+ * A credit index score of a credit that never expires: `NEVER_RANK` as Redis and Lua read it.
+ *
+ * @example
+ * ```ts
+ * NEVER_SCORE; // "9007199254740991"
+ * ```
+ */
+export const NEVER_SCORE = String(NEVER_RANK);
 
 /**
  * The letter each kind is stored as.
@@ -50,9 +63,6 @@ const LETTER_KIND: Readonly<Record<string, CreditKind>> = {
 export const CREDIT_SEPARATOR = "|";
 
 const S = CREDIT_SEPARATOR;
-/** The kinds a filter without `kinds` allows, as letters: no template, no subscribe credit. */
-const PLAIN_KINDS = KIND_LETTER.form + KIND_LETTER.prepay;
-const TEMPLATE_KINDS = PLAIN_KINDS + KIND_LETTER.subscribe;
 
 /**
  * The stored value of a credit.
@@ -117,19 +127,33 @@ export function parseCredits(flat: string[]): Credit[] {
 }
 
 /**
- * The kind letters a filter allows: its `kinds`, or form and prepay (plus subscribe when it
- * names a template), as the ledger's `matchesFilter` reads a filter.
+ * Where a credit goes in the credit index (credits.lua): a live one (uses left) in its spend
+ * group, scored by its spend rank; a spent one that expires in the spent index, scored by its
+ * expiry (`group` ""); a spent one that never expires nowhere (`score` "").
  *
  * @example
  * ```ts
- * kindLetters({ templateId: "t1" }); // "fps"
+ * indexEntry({ formId: "f", kind: "form", uses: 1, expiresAt: 5 }); // { group: "fp", score: "5" }
  * ```
  */
-export function kindLetters(filter: CreditFilter): string {
-  if (filter.kinds === undefined) {
-    return filter.templateId === undefined ? PLAIN_KINDS : TEMPLATE_KINDS;
-  }
-  let letters = "";
-  for (const kind of filter.kinds) letters += KIND_LETTER[kind];
-  return letters;
+export function indexEntry(credit: Credit): { group: string; score: string } {
+  if (credit.uses > 0) return { group: spendGroupOf(credit), score: String(spendRank(credit)) };
+  return { group: "", score: credit.expiresAt === null ? "" : String(credit.expiresAt) };
 }
+
+/**
+ * What credit_value.lua receives.
+ *
+ * @example
+ * ```ts
+ * scriptSource(["credit_value", "write_users"], CREDIT_VALUE_CONSTANTS);
+ * ```
+ */
+export const CREDIT_VALUE_CONSTANTS: LuaConstants = {
+  KIND_LETTER,
+  CREDIT_SEPARATOR,
+  NEVER_SCORE,
+  NO_EXPIRY_SCORE,
+  LEGACY_GROUP,
+  TEMPLATE_GROUP_PREFIX,
+};

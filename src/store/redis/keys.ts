@@ -30,8 +30,24 @@ export function ledgerKeys(prefix: string) {
      * head), each hash as 43 characters of base64url (src/store/redis/stored_hash.ts).
      */
     chain: (n: number) => `${prefix}:chain:${n}`,
-    /** HASH formId -> credit: one user's credits in projection `version`. */
+    /**
+     * HASH formId -> credit: one user's credits in projection `version` (live ones, and spent
+     * ones until they expire, for duplicate detection).
+     */
     user: (version: string, openId: string) => `${prefix}:p${version}:u:${openId}`,
+    /** ZSET formId -> spend rank: the user's live (unspent) credits, the credit index. */
+    credits: (version: string, openId: string) => `${prefix}:p${version}:c:${openId}`,
+    /**
+     * ZSET formId -> spend rank: the user's live credits of one spend group (`fp`, or
+     * `t:<templateId>`; src/ledger/spend_groups.ts). An openId holds no `:`, so the group
+     * follows it unambiguously.
+     */
+    group: (version: string, openId: string, group: string) =>
+      `${prefix}:p${version}:g:${openId}:${group}`,
+    /** ZSET formId -> expiry: the user's spent credits kept for dedupe, to drop when expired. */
+    spent: (version: string, openId: string) => `${prefix}:p${version}:s:${openId}`,
+    /** STRING "1": projection `version` keeps the credit index (written by this layout only). */
+    indexed: (version: string) => `${prefix}:p${version}:indexed`,
     /** ZSET openId -> latest expiry: who may hold credits, in projection `version`. */
     users: (version: string) => `${prefix}:p${version}:users`,
     /** HASH openId -> delivery state of broadcast `id` (see src/ledger/delivery.ts). */

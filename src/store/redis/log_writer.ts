@@ -7,24 +7,42 @@
  */
 import type { Redis } from "@upstash/redis";
 import { BROADCAST_STATE_TTL_MS } from "../../ledger/delivery.ts";
-import { CREDIT_SEPARATOR, KIND_LETTER, NO_EXPIRY_SCORE } from "./credit_value.ts";
+import { CREDIT_VALUE_CONSTANTS } from "./credit_value.ts";
 import { ENTRY_FIELD, FIELD_SEPARATOR, TYPE_CODE } from "./entry.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { loadScript, type LuaConstants, type LuaScript, scriptSource } from "./scripts.ts";
 import type { Sealer } from "./sealer.ts";
 
 /**
- * What lib.lua receives (see its header); every writing script gets these and its own.
+ * The error a script stops with on a projection built before the credit index existed.
  *
  * @example
  * ```ts
- * luaConstants(LIB_CONSTANTS); // "local NO_EXPIRY_SCORE = 253402300799999\n..."
+ * await assert.rejects(store.collect("o1", credits, now), new RegExp(NOT_INDEXED));
+ * ```
+ */
+export const NOT_INDEXED =
+  "the live projection has no credit index (it was built by an older release): run `deno task rebuild` once";
+
+/** Expired credits one prune drops from one index (credits.lua): the cost of a call stays bounded. */
+const PRUNE_BATCH = 100;
+/** Credits read per step when a take walks a group for one kind (credits.lua). */
+const WALK_PAGE = 50;
+
+/**
+ * What lib.lua, credit_value.lua and credits.lua receive (see their headers); every writing
+ * script gets these and its own.
+ *
+ * @example
+ * ```ts
+ * luaConstants(LIB_CONSTANTS); // "local NEVER_SCORE = \"9007199254740991\"\n..."
  * ```
  */
 export const LIB_CONSTANTS: LuaConstants = {
-  NO_EXPIRY_SCORE,
-  KIND_LETTER,
-  CREDIT_SEPARATOR,
+  ...CREDIT_VALUE_CONSTANTS,
+  PRUNE_BATCH,
+  WALK_PAGE,
+  NOT_INDEXED,
   FIELD_SEPARATOR,
   ENTRY_FIELD,
   ENTRY_CODE: { FormIdConsumed: TYPE_CODE.FormIdConsumed, PushFailed: TYPE_CODE.PushFailed },
@@ -32,8 +50,8 @@ export const LIB_CONSTANTS: LuaConstants = {
 };
 
 /**
- * The source of a writing script: lib.lua's constants and the script's own, lib.lua, then
- * `lua/<name>.lua`.
+ * The source of a writing script: lib.lua's constants and the script's own, lib.lua,
+ * credit_value.lua, credits.lua, then `lua/<name>.lua`.
  *
  * @example
  * ```ts
@@ -41,7 +59,7 @@ export const LIB_CONSTANTS: LuaConstants = {
  * ```
  */
 export function writingScriptSource(name: string, constants: LuaConstants = {}): string {
-  return scriptSource(["lib", name], { ...LIB_CONSTANTS, ...constants });
+  return scriptSource(["lib", "credit_value", "credits", name], { ...LIB_CONSTANTS, ...constants });
 }
 
 /** One line about an error, without a stack. */
@@ -57,7 +75,7 @@ function errorText(err: unknown): string {
  * ```ts
  * const args = log.args(now);
  * args.push(openId, pushId);
- * await log.write("consume", script, args);
+ * await log.write("take", script, args);
  * ```
  */
 export class LogWriter {

@@ -9,6 +9,7 @@ import { type CreditView, viewOf } from "../../ledger/credit_rules.ts";
 import type { ProjectionPage, UserPage } from "../../ledger/store.ts";
 import { parseCredits } from "./credit_value.ts";
 import type { LedgerKeys } from "./keys.ts";
+import { NOT_INDEXED } from "./log_writer.ts";
 import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
 
 /**
@@ -16,10 +17,10 @@ import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
  *
  * @example
  * ```ts
- * redis.createScript(VIEW_LUA).exec([keys.projection], [prefix, openId]);
+ * redis.createScript(VIEW_LUA).exec([keys.projection], [prefix, openId, now]);
  * ```
  */
-export const VIEW_LUA = scriptSource(["view"]);
+export const VIEW_LUA = scriptSource(["view"], { NOT_INDEXED });
 /**
  * users.lua.
  *
@@ -61,9 +62,10 @@ export class ProjectionReader {
     this.#keys = [keys.projection];
   }
 
-  /** One user's valid credits at `now`. */
+  /** One user's valid credits at `now`, read through the user's credit index. */
   async view(openId: string, now: number): Promise<CreditView> {
-    const flat = await this.#view.exec(this.#keys, [this.prefix, openId]) as string[];
+    const args = [this.prefix, openId, String(now)];
+    const flat = await this.#view.exec(this.#keys, args) as string[];
     return viewOf(parseCredits(flat), now);
   }
 

@@ -11,7 +11,7 @@ import { DELETE_IF_EQUALS_LUA } from "../../coordination/redis.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
 import { type RebuildResult, RebuildRunningError } from "../../ledger/store.ts";
-import { creditValue, NO_EXPIRY_SCORE } from "./credit_value.ts";
+import { CREDIT_VALUE_CONSTANTS, creditValue, indexEntry, usersScore } from "./credit_value.ts";
 import { readEntry } from "./entry.ts";
 import type { LedgerKeys } from "./keys.ts";
 import type { LogReader } from "./log_reader.ts";
@@ -29,19 +29,31 @@ import type { Sealer } from "./sealer.ts";
  */
 export const SWAP_LUA = scriptSource(["swap"]);
 /**
- * write_users.lua.
+ * write_users.lua with its prelude and constants.
  *
  * @example
  * ```ts
  * redis.createScript(WRITE_USERS_LUA).exec([keys.users(version)], args);
  * ```
  */
-export const WRITE_USERS_LUA = scriptSource(["write_users"]);
+export const WRITE_USERS_LUA = scriptSource(
+  ["credit_value", "write_users"],
+  CREDIT_VALUE_CONSTANTS,
+);
+/**
+ * drop_users.lua with its prelude and constants.
+ *
+ * @example
+ * ```ts
+ * redis.createScript(DROP_USERS_LUA).exec([], [keys.user(version, ""), ...openIds]);
+ * ```
+ */
+export const DROP_USERS_LUA = scriptSource(["credit_value", "drop_users"], CREDIT_VALUE_CONSTANTS);
 
 /** Script calls in flight at once while writing a rebuilt projection. */
 const WRITES_IN_FLIGHT = 8;
 /** Users whose keys one call unlinks while dropping an old projection. */
-const DROP_PAGE = 5_000;
+const DROP_PAGE = 1_000;
 /** Users per script call while writing a rebuilt projection. */
 const USERS_PER_WRITE = 1_000;
 /** How long a rebuild's lock lasts if its process dies without releasing it (30 min). */
@@ -70,6 +82,7 @@ export class Rebuilder {
   readonly #segmentEvents: number;
   readonly #swap: LuaScript;
   readonly #writeUsers: LuaScript;
+  readonly #dropUsers: LuaScript;
   readonly #unlock: LuaScript;
 
   constructor(
@@ -86,6 +99,7 @@ export class Rebuilder {
     this.#segmentEvents = segmentEvents;
     this.#swap = loadScript(redis, SWAP_LUA);
     this.#writeUsers = loadScript(redis, WRITE_USERS_LUA);
+    this.#dropUsers = loadScript(redis, DROP_USERS_LUA);
     this.#unlock = loadScript(redis, DELETE_IF_EQUALS_LUA);
   }
 
@@ -101,6 +115,8 @@ export class Rebuilder {
     let live = false;
     try {
       const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
+      // The version keeps the credit index (lib.lua refuses to write to one that does not).
+      await this.#redis.set(this.#keys.indexed(version), "1");
       const state: ProjectionState = new Map();
       let covered = await this.#fold(state, 0, (await this.#sealer.seal()).seq);
       await this.#write(version, state, state.keys(), now, true);
@@ -196,7 +212,10 @@ export class Rebuilder {
     await Promise.all(inFlight);
   }
 
-  /** One write_users.lua call writing each user's credits hash and users index entry. */
+  /**
+   * One write_users.lua call writing each user's credits hash, credit index and users index
+   * entry.
+   */
   #writeChunk(
     version: string,
     state: ProjectionState,
@@ -204,35 +223,45 @@ export class Rebuilder {
     now: number,
     fresh: boolean,
   ): Promise<unknown> {
-    const args = [this.#keys.user(version, ""), fresh ? "1" : "0"];
+    const args = [this.#base(version), fresh ? "1" : "0"];
     for (const openId of openIds) {
-      const fields: string[] = [];
+      const at = args.length;
+      args.push(openId, "", "");
       let best = 0;
+      let n = 0;
       for (const credit of state.get(openId)?.values() ?? []) {
         if (credit.expiresAt !== null && credit.expiresAt <= now) continue;
-        fields.push(credit.formId, creditValue(credit));
-        best = Math.max(best, credit.expiresAt ?? NO_EXPIRY_SCORE);
+        const { group, score } = indexEntry(credit);
+        args.push(credit.formId, creditValue(credit), group, score);
+        best = Math.max(best, Number(usersScore(credit)));
+        n++;
       }
       // A fresh projection version has no keys yet: a user without credits needs nothing.
-      if (fresh && best === 0) continue;
-      args.push(openId, String(best), String(fields.length / 2), ...fields);
+      if (fresh && best === 0) args.length = at;
+      else [args[at + 1], args[at + 2]] = [String(best), String(n)];
     }
     if (args.length === 2) return Promise.resolve();
     return this.#writeUsers.exec([this.#keys.users(version)], args);
   }
 
+  /** The key prefix of projection `version`: `<prefix>:p<version>:`. */
+  #base(version: string): string {
+    return this.#keys.user(version, "").slice(0, -"u:".length);
+  }
+
   /**
    * Unlinks every key of an old projection version (projection keys, never the log): its users'
-   * hashes, found through its users index (every script that creates a user's hash adds the
-   * user to the index in the same call), then the index. No scan of the whole keyspace.
+   * hashes and credit indexes, found through its users index (every script that creates a
+   * user's keys adds the user to the index in the same call), then the index and its marker.
+   * No scan of the whole keyspace.
    */
   async #drop(version: string) {
     const index = this.#keys.users(version);
     for (let start = 0;; start += DROP_PAGE) {
       const openIds = await this.#redis.zrange(index, start, start + DROP_PAGE - 1) as string[];
       if (openIds.length === 0) break;
-      await this.#redis.unlink(...openIds.map((openId) => this.#keys.user(version, openId)));
+      await this.#dropUsers.exec([], [this.#base(version), ...openIds]);
     }
-    await this.#redis.unlink(index);
+    await this.#redis.unlink(index, this.#keys.indexed(version));
   }
 }

@@ -7,28 +7,24 @@
  * @module
  */
 import type { Redis } from "@upstash/redis";
-import type { Credit, CreditInput, CreditView } from "../../ledger/credit_rules.ts";
+import type { Credit, CreditView } from "../../ledger/credit_rules.ts";
 import type {
   BroadcastTally,
   DeliveryOutcome,
   TakeRequest,
   TakeResult,
 } from "../../ledger/delivery.ts";
-import type { LedgerEvent, LogHead, StoredEvent } from "../../ledger/events.ts";
+import type { LogHead, StoredEvent } from "../../ledger/events.ts";
 import type {
   CollectRequest,
   CollectResult,
-  ConsumeRequest,
   LedgerStore,
   ProjectionPage,
   RebuildResult,
-  ReleaseRequest,
   UserPage,
 } from "../../ledger/store.ts";
 import { upstashClient } from "../../shared/upstash_client.ts";
-import { appendScript } from "./append.ts";
 import { collectScript } from "./collect.ts";
-import { consumeScript } from "./consume.ts";
 import { ledgerKeys } from "./keys.ts";
 import { LogReader } from "./log_reader.ts";
 import type { ChainPieces, RawEntry } from "./log_page.ts";
@@ -36,7 +32,6 @@ import { LogWriter } from "./log_writer.ts";
 import { ProjectionReader } from "./projection_read.ts";
 import { Rebuilder } from "./rebuild.ts";
 import { recordScript } from "./record.ts";
-import { releaseScript } from "./release.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { takeScript } from "./take.ts";
 import { tallyScript } from "./tally.ts";
@@ -93,9 +88,6 @@ export class RedisStore implements LedgerStore {
   readonly #projection: ProjectionReader;
   readonly #rebuilder: Rebuilder;
   readonly #collect: ReturnType<typeof collectScript>;
-  readonly #consume: ReturnType<typeof consumeScript>;
-  readonly #release: ReturnType<typeof releaseScript>;
-  readonly #append: ReturnType<typeof appendScript>;
   readonly #take: ReturnType<typeof takeScript>;
   readonly #record: ReturnType<typeof recordScript>;
   readonly #tally: ReturnType<typeof tallyScript>;
@@ -109,33 +101,18 @@ export class RedisStore implements LedgerStore {
     this.#projection = new ProjectionReader(redis, keys, prefix);
     this.#rebuilder = new Rebuilder(redis, keys, this.#reader, sealer, segmentEvents);
     this.#collect = collectScript(log);
-    this.#consume = consumeScript(log);
-    this.#release = releaseScript(log);
-    this.#append = appendScript(log);
     this.#take = takeScript(log, keys);
     this.#record = recordScript(log, keys);
     this.#tally = tallyScript(redis, keys);
   }
 
-  async collect(openId: string, credits: CreditInput[], now: number): Promise<CollectResult> {
+  async collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
     const [result] = await this.#collect([{ openId, credits }], now);
     return result;
   }
 
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
     return this.#collect(uploads, now);
-  }
-
-  consume(openId: string, request: ConsumeRequest, now: number): Promise<Credit | null> {
-    return this.#consume(openId, request, now);
-  }
-
-  release(openId: string, request: ReleaseRequest, now: number): Promise<void> {
-    return this.#release(openId, request, now);
-  }
-
-  append(events: LedgerEvent[], now: number): Promise<number[]> {
-    return this.#append(events, now);
   }
 
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {

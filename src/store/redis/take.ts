@@ -5,8 +5,10 @@
  * @module
  */
 import { LOST_DELIVERY, type TakeRequest, type TakeResult } from "../../ledger/delivery.ts";
+import { afterOutcome } from "../../ledger/delivery_rules.ts";
 import { BROADCAST_STATE_CONSTANTS, pushBroadcastKeys } from "./broadcast_state.ts";
-import { kindLetters, parseCredit } from "./credit_value.ts";
+import { spendGroupsOf } from "../../ledger/spend_groups.ts";
+import { KIND_LETTER, parseCredit } from "./credit_value.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
 import type { LuaConstants } from "./scripts.ts";
@@ -22,7 +24,8 @@ import type { LuaConstants } from "./scripts.ts";
 export const TAKE_REPLY = { taken: "t", none: "n", done: "d", lost: "l" } as const;
 
 /**
- * What take.lua receives besides lib.lua's constants.
+ * What take.lua receives besides lib.lua's constants. `LOST_COUNTS` are the tally fields a
+ * lost delivery counts (`afterOutcome("failed", LOST_DELIVERY.errcode).counts`), space-separated.
  *
  * @example
  * ```ts
@@ -33,6 +36,7 @@ export const TAKE_CONSTANTS: LuaConstants = {
   ...BROADCAST_STATE_CONSTANTS,
   LOST_ERRCODE: LOST_DELIVERY.errcode,
   LOST_ERRMSG: LOST_DELIVERY.errmsg,
+  LOST_COUNTS: afterOutcome("failed", LOST_DELIVERY.errcode).counts.join(" "),
   TAKE_REPLY,
 };
 
@@ -64,7 +68,12 @@ export function takeScript(
     if (request.deliveries.length === 0) return [];
     const args = log.args(now);
     pushBroadcastKeys(args, keys, request.broadcastId);
-    args.push(request.broadcastId ?? "", request.templateId ?? "", kindLetters(request));
+    args.push(request.broadcastId ?? "");
+    const groups = spendGroupsOf(request);
+    args.push(String(groups.length));
+    for (const { group, kinds } of groups) {
+      args.push(group, kinds === null ? "" : kinds.map((kind) => KIND_LETTER[kind]).join(""));
+    }
     for (const { openId, pushId } of request.deliveries) args.push(openId, pushId);
     const flat = await log.write<string[]>("take", script, args);
     const results: TakeResult[] = [];

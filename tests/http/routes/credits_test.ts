@@ -128,3 +128,70 @@ Deno.test("credits: the admin endpoint validates every field", async () => {
     await rig.close();
   }
 });
+
+for (const store of STORES) {
+  Deno.test(`credits (${store}): templates named constructor, __proto__ and toString are counted like any other`, async () => {
+    const rig = await startRig(store);
+    const url = rig.svc.url;
+    try {
+      const { token, openId } = await login(rig, "alice");
+      const names = ["constructor", "__proto__", "toString", "hasOwnProperty"];
+      // A JSON text, not an object literal: `__proto__` must be an own key of the request.
+      const results = `{${names.map((n) => `"${n}":"accept"`).join(",")},"TPL":"accept"}`;
+      const report = await fetch(`${url}/v1/subscriptions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: `{"results":${results}}`,
+      });
+      assert.equal(report.status, 200);
+      assert.equal((await report.json()).accepted, 5);
+      for (const path of ["/v1/me/credits", `/v1/users/${openId}/credits`]) {
+        const reply = await fetch(`${url}${path}`, {
+          headers: { authorization: `Bearer ${path.startsWith("/v1/me") ? token : ADMIN}` },
+        });
+        assert.equal(reply.status, 200, path);
+        const text = await reply.text();
+        const byTemplate = JSON.parse(text).byTemplate;
+        assert.deepEqual(Object.keys(byTemplate).sort(), [...names, "TPL"].sort(), path);
+        for (const name of [...names, "TPL"]) {
+          assert.deepEqual(Object.getOwnPropertyDescriptor(byTemplate, name)?.value, {
+            credits: 1,
+            sends: 1,
+          }, `${path} ${name}`);
+        }
+      }
+      // Nothing leaked onto the built-ins.
+      assert.equal(typeof ({} as Record<string, unknown>).credits, "undefined");
+      assert.equal(Object.prototype.toString.call([]), "[object Array]");
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`credits (${store}): views are rate-limited per openId, apart from uploads`, async () => {
+    const rig = await startRig(store, {
+      RATE_LIMIT_PER_USER: "3",
+      RATE_LIMIT_PER_IP: "100",
+      RATE_LIMIT_WINDOW_SECONDS: "3600",
+    });
+    const url = rig.svc.url;
+    try {
+      const alice = await login(rig, "alice");
+      const bob = await login(rig, "bob");
+      for (let i = 0; i < 3; i++) {
+        const view = await call(`${url}/v1/me/credits`, "GET", undefined, alice.token);
+        assert.equal(view.status, 200);
+      }
+      const refused = await call(`${url}/v1/me/credits`, "GET", undefined, alice.token);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.error.code, "rate_limited");
+      assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+      // Uploads have their own count; another user has theirs.
+      const upload = await call(`${url}/v1/formids`, "POST", { formIds: ["f1"] }, alice.token);
+      assert.equal(upload.status, 200);
+      assert.equal((await call(`${url}/v1/me/credits`, "GET", undefined, bob.token)).status, 200);
+    } finally {
+      await rig.close();
+    }
+  });
+}

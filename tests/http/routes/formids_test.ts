@@ -285,3 +285,33 @@ for (const store of STORES) {
       assert.deepEqual(retry.body, { accepted: carried.size, duplicates: 0, rejected: [] });
     }));
 }
+
+for (const store of STORES) {
+  Deno.test(`formids (${store}): an upload over MAX_CREDITS_PER_USER collects up to the cap, in order`, async () => {
+    const rig = await startRig(store, { MAX_CREDITS_PER_USER: "4" });
+    const url = `${rig.svc.url}/v1/formids`;
+    try {
+      const { token, openId } = await login(rig, "capped");
+      const first = await call(url, "POST", { formIds: ["a", "b", "c"] }, token);
+      assert.deepEqual(first.body, { accepted: 3, duplicates: 0, rejected: [] });
+      const head = await rig.svc.store.head();
+      const over = await call(url, "POST", {
+        formIds: ["d", "b", "e", "the formId is a mock one", "f"],
+      }, token);
+      assert.equal(over.status, 200);
+      assert.deepEqual(over.body, {
+        accepted: 1,
+        duplicates: 1,
+        rejected: [
+          { formId: "e", index: 2, reason: "user_full" },
+          { formId: "the formId is a mock one", index: 3, reason: "placeholder" },
+          { formId: "f", index: 4, reason: "user_full" },
+        ],
+      });
+      assert.equal((await rig.svc.store.head()).seq, head.seq + 1, "refused items append nothing");
+      assert.equal((await rig.svc.ledger.view(openId)).valid, 4);
+    } finally {
+      await rig.close();
+    }
+  });
+}

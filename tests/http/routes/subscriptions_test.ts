@@ -115,3 +115,50 @@ for (const store of STORES) {
     }
   });
 }
+
+for (const store of STORES) {
+  Deno.test(`subscriptions (${store}): SUBSCRIBE_TEMPLATES and the caps refuse per template, the rest lands`, async () => {
+    const rig = await startRig(store, {
+      SUBSCRIBE_TEMPLATES: "TPL_A, TPL_B,TPL_C",
+      MAX_CREDITS_PER_TEMPLATE: "2",
+      MAX_CREDITS_PER_USER: "4",
+    });
+    const url = `${rig.svc.url}/v1/subscriptions`;
+    try {
+      const { token, openId } = await login(rig, "alice");
+      const first = await call(url, "POST", {
+        results: { TPL_A: "accept", TPL_X: "accept", TPL_Y: "reject", TPL_B: "accept" },
+        reportId: "r1",
+      }, token);
+      assert.equal(first.status, 200);
+      assert.deepEqual(first.body, {
+        reportId: "r1",
+        accepted: 2,
+        duplicates: 0,
+        ignored: { reject: 1, ban: 0, filter: 0 },
+        rejected: [{ templateId: "TPL_X", reason: "unknown_template" }],
+      });
+      await call(url, "POST", { results: { TPL_A: "accept" }, reportId: "r2" }, token);
+      const head = await rig.svc.store.head();
+      const full = await call(url, "POST", {
+        results: { TPL_A: "accept", TPL_C: "accept", TPL_B: "accept" },
+        reportId: "r3",
+      }, token);
+      assert.deepEqual(full.body.rejected, [
+        { templateId: "TPL_A", reason: "template_full" },
+        { templateId: "TPL_B", reason: "user_full" },
+      ]);
+      assert.equal(full.body.accepted, 1);
+      assert.equal((await rig.svc.store.head()).seq, head.seq + 1);
+      const view = await rig.svc.ledger.view(openId);
+      assert.deepEqual(view.credits.map((c) => c.templateId).sort(), [
+        "TPL_A",
+        "TPL_A",
+        "TPL_B",
+        "TPL_C",
+      ]);
+    } finally {
+      await rig.close();
+    }
+  });
+}

@@ -17,6 +17,7 @@ import {
 import { ledgerKeys } from "../../../src/store/redis/keys.ts";
 import { createRedisStore } from "../../../src/store/redis/redis.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
+import { consume } from "../../helpers/store_calls.ts";
 
 const EVENTS: LedgerEvent[] = [
   {
@@ -126,8 +127,8 @@ Deno.test("entry: Lua and TypeScript agree, positional and JSON alike, through t
     { formId: "plain", kind: "form", uses: 1, expiresAt },
     { formId: "sep\x7farated", kind: "form", uses: 1, expiresAt: expiresAt + 1 },
   ], now);
-  await store.consume("o1", { pushId: "p1" }, now); // plain: Lua writes it positionally
-  await store.consume("o1", { pushId: "p2" }, now); // the separator: Lua writes JSON
+  await consume(store, "o1", { pushId: "p1" }, now); // plain: Lua writes it positionally
+  await consume(store, "o1", { pushId: "p2" }, now); // the separator: Lua writes JSON
   const stored = await raw.xrange(ledgerKeys(prefix).segment(0), "-", "+") as unknown as [
     string,
     string[],

@@ -11,9 +11,6 @@ import {
   STATE_LETTER,
 } from "../../../src/ledger/delivery.ts";
 import { COLLECT_LUA } from "../../../src/store/redis/collect.ts";
-import { CONSUME_LUA } from "../../../src/store/redis/consume.ts";
-import { APPEND_LUA } from "../../../src/store/redis/append.ts";
-import { RELEASE_LUA } from "../../../src/store/redis/release.ts";
 import { RECORD_LUA } from "../../../src/store/redis/record.ts";
 import { TAKE_CONSTANTS, TAKE_LUA } from "../../../src/store/redis/take.ts";
 import { BROADCAST_STATE_CONSTANTS } from "../../../src/store/redis/broadcast_state.ts";
@@ -30,9 +27,6 @@ import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
 const WRITING = { ...LIB_CONSTANTS };
 const SCRIPTS: [string, string, LuaConstants][] = [
   ["collect", COLLECT_LUA, WRITING],
-  ["consume", CONSUME_LUA, WRITING],
-  ["release", RELEASE_LUA, WRITING],
-  ["append", APPEND_LUA, WRITING],
   ["take", TAKE_LUA, { ...WRITING, ...TAKE_CONSTANTS }],
   ["record", RECORD_LUA, { ...WRITING, ...BROADCAST_STATE_CONSTANTS }],
   ["seal", SEAL_LUA, { STORED_HASH_LENGTH }],

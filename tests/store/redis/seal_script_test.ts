@@ -11,7 +11,7 @@ import { CHAIN_CHUNK, SEAL_LUA } from "../../../src/store/redis/sealer.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "../../../src/store/redis/stored_hash.ts";
 import { ledgerKeys } from "../../../src/store/redis/keys.ts";
 import { createRedisStore } from "../../../src/store/redis/redis.ts";
-import { APPEND_LUA } from "../../../src/store/redis/append.ts";
+import { RECORD_LUA } from "../../../src/store/redis/record.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
 import { readAll } from "../store_contract.ts";
 
@@ -125,11 +125,16 @@ Deno.test("collect seals its own events without reading them back, after any uns
   assert.equal((await raw.get(keys.chain(0)) as string).length, 2 * STORED_HASH_LENGTH);
 
   // Another writer appended and died before sealing: the next collect seals its events too.
-  const append = raw.createScript(APPEND_LUA);
-  await append.exec([keys.head, keys.projection], [
+  // (record.lua outside a broadcast, one outcome: no state, no tally, no release, one event.)
+  const record = raw.createScript(RECORD_LUA);
+  await record.exec([keys.head, keys.projection], [
     prefix,
     String(T0 + 1),
     "4",
+    ...["", ""],
+    ...["u", "", "", "0"],
+    ...["", "", "", ""],
+    "1",
     "PushSucceeded",
     '{"openId":"u","pushId":"p1"}',
   ]);

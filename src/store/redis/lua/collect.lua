@@ -1,29 +1,59 @@
 -- collect.lua: add credits to users, one FormIdCollected event per new credit. One call may
 -- carry many uploads (coalesced by the ledger); the whole call is one atomic step.
--- TypeScript owner: src/store/redis/collect.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]).
--- ARGV[4..], per upload: openId, credit count n, then 5 per credit: formId, projection value
--- (credit_value.ts), users index score, entry t and d (entry.ts).
--- A formId the user already has (valid, spent, or earlier in this call) is a duplicate.
+-- TypeScript owner: src/store/redis/collect.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]),
+-- credit_value.lua, credits.lua. Constants: REFUSED (collect.ts).
+-- ARGV[4..], per upload: openId, credit count n, the caps (live credits per user, per
+-- template; '' for none), then 4 per credit: formId, projection value (credit_value.ts), entry
+-- t and d (entry.ts).
+-- The twin of the memory store's collectMany: a formId the user holds unexpired (spent or not,
+-- or earlier in this call) is a duplicate (isDuplicate); else, with caps, a credit that would
+-- take the user's live credits (unspent, unexpired: ZCOUNT of the index) to more than the
+-- user's cap, or a subscribe credit its template's, is refused (capRefusal, the user's cap
+-- first); a refused credit changes nothing. Each upload first prunes some expired credits.
 -- Appends: FormIdCollected per new credit (the caller's t and d).
 -- Returns: the sealed seq and hash before the call (for the caller to seal the new events
 -- without reading them back), then one integer per credit, uploads in order: its seq when
--- collected, 0 when a duplicate.
+-- collected, 0 when a duplicate, REFUSED.user_full or REFUSED.template_full when refused.
 local sealed = redis.call('HMGET', KEYS[1], 'sealed', 'hash')
 local result = { tonumber(sealed[1]) or 0, sealed[2] or '' }
 local i = 4
 while i <= #ARGV do
   local open_id = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 5
-  local key = user_key(open_id)
+  local last = i + 3 + tonumber(ARGV[i + 1]) * 4
+  local cap_user, cap_template = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  prune(open_id, credits_key(open_id))
+  prune(open_id, spent_key(open_id))
+  local user_live = cap_user and live_count(credits_key(open_id))
+  local template_live = {}
   local best_score = 0
-  for j = i + 2, last, 5 do
-    if redis.call('HSETNX', key, ARGV[j], ARGV[j + 1]) == 1 then
-      result[#result + 1] = append(ARGV[j + 3], ARGV[j + 4])
-      local score = tonumber(ARGV[j + 2])
-      if score > best_score then best_score = score end
-    else
-      result[#result + 1] = 0
+  for j = i + 4, last, 4 do
+    local id, value = ARGV[j], ARGV[j + 1]
+    local expires, uses, kind, template = parse_credit(value)
+    local held = redis.call('HGET', user_key(open_id), id)
+    local code = 0
+    if not (held and not expired((parse_credit(held)))) then
+      -- The template's live credits, counted once per upload and then kept up to date.
+      local t_live = nil
+      if cap_template and kind == SUBSCRIBE then
+        t_live = template_live[template] or live_count(group_key(open_id, group_of(kind, template)))
+        template_live[template] = t_live
+      end
+      if cap_user and user_live >= cap_user then
+        code = REFUSED.user_full
+      elseif t_live and t_live >= cap_template then
+        code = REFUSED.template_full
+      else
+        put_credit(open_id, id, value, held)
+        code = append(ARGV[j + 2], ARGV[j + 3])
+        local score = users_score_of(expires)
+        if score > best_score then best_score = score end
+        if uses > 0 and not expired(expires) then
+          if cap_user then user_live = user_live + 1 end
+          if t_live then template_live[template] = t_live + 1 end
+        end
+      end
     end
+    result[#result + 1] = code
   end
   if best_score > 0 then
     redis.call('ZADD', users_key(), 'GT', best_score, open_id)

@@ -1,12 +1,12 @@
--- lib.lua: prepended to every script that appends to the log. TypeScript owner:
--- src/store/redis/log_writer.ts (it hands over the constants and builds the arguments below;
--- each writing script's own ARGV follow them, from ARGV[4]).
+-- lib.lua: prepended to every script that appends to the log (then credits.lua, then the
+-- script). TypeScript owner: src/store/redis/log_writer.ts (it hands over the constants and
+-- builds the arguments below; each writing script's own ARGV follow them, from ARGV[4]).
 --
 -- KEYS[1] <prefix>:head   HASH seq, at, seg (and sealed, hash, chunk: see seal.lua)
 -- KEYS[2] <prefix>:proj   STRING the live projection version ("0" when absent)
 -- ARGV[1] prefix, ARGV[2] now (epoch ms), ARGV[3] segment size of a new log
--- Constants: NO_EXPIRY_SCORE, KIND_LETTER, CREDIT_SEPARATOR (credit_value.ts), FIELD_SEPARATOR,
--- ENTRY_FIELD, ENTRY_CODE (entry.ts), BROADCAST_STATE_TTL_MS (src/ledger/delivery.ts).
+-- Constants: FIELD_SEPARATOR, ENTRY_FIELD, ENTRY_CODE (entry.ts), BROADCAST_STATE_TTL_MS
+-- (src/ledger/delivery.ts), NOT_INDEXED (projection_read.ts), and credits.lua's.
 --
 -- append(t, d) adds one event to the current segment stream <prefix>:log:<n> with entry id
 -- "<seq>-0" and one field ENTRY_FIELD = t FIELD_SEPARATOR a FIELD_SEPARATOR d, where a is the
@@ -15,23 +15,32 @@
 -- Its chain hash is not computed here (SHA-256 in Lua costs ~120 us per event, Redis's whole
 -- budget): the writing instance seals the new events right after this script returns
 -- (seal.lua). The head is written once, by save_head(), at the end of the script.
+--
+-- A projection version keeps the credit index (credits.lua) when <base>:indexed exists: the
+-- first write to a version without a users index (a new ledger) creates it, a rebuild writes it
+-- into the version it builds. A version an older release wrote (a users index, no marker) has
+-- no credit index: every script then stops with NOT_INDEXED, the error that says to run
+-- `deno task rebuild` once.
 
 local PREFIX = ARGV[1]
 local NOW = tonumber(ARGV[2])
-local SUBSCRIBE = KIND_LETTER.subscribe
+local NOW_TEXT = ARGV[2]
 
 local head = redis.call('HMGET', KEYS[1], 'seq', 'seg')
 local head_seq = tonumber(head[1]) or 0
 local seg_size = tonumber(head[2]) or tonumber(ARGV[3])
 local appended = 0
 local proj_version = redis.call('GET', KEYS[2]) or '0'
+-- <prefix>:p<version>: the live projection's keys
+local BASE = PREFIX .. ':p' .. proj_version .. ':'
 
-local function user_key(open_id)
-  return PREFIX .. ':p' .. proj_version .. ':u:' .. open_id
+if redis.call('EXISTS', BASE .. 'indexed') == 0 then
+  if redis.call('EXISTS', BASE .. 'users') == 1 then return redis.error_reply(NOT_INDEXED) end
+  redis.call('SET', BASE .. 'indexed', '1')
 end
 
 local function users_key()
-  return PREFIX .. ':p' .. proj_version .. ':users'
+  return BASE .. 'users'
 end
 
 local byte = string.byte
@@ -78,74 +87,6 @@ local function save_head()
   if appended > 0 then
     redis.call('HSET', KEYS[1], 'seq', head_seq, 'at', ARGV[2], 'seg', seg_size)
   end
-end
-
--- A credit in a user's projection hash (src/store/redis/credit_value.ts):
--- "<expiresAt ms, 0 = never>|<uses left>|<kind letter>|<templateId>", | = CREDIT_SEPARATOR.
--- (%x matches the character x itself when x is not alphanumeric.)
-local S = '%' .. CREDIT_SEPARATOR
-local CREDIT_PATTERN = '^(%d+)' .. S .. '(%d+)' .. S .. '(%a)' .. S .. '(.*)$'
-local function parse_credit(value)
-  local expires, uses, kind, template = string.match(value, CREDIT_PATTERN)
-  return tonumber(expires), tonumber(uses), kind, template
-end
-
-local function credit_value(expires, uses, kind, template)
-  return expires .. CREDIT_SEPARATOR .. uses .. CREDIT_SEPARATOR .. kind .. CREDIT_SEPARATOR
-    .. template
-end
-
--- Takes one use of the user's valid credit that expires soonest (a subscribe credit only for
--- its own template; `kinds` holds the allowed KIND_LETTERs), dropping expired entries met on
--- the way, and appends FormIdConsumed. Returns formId, value before the use; nil when none.
-local function take_credit(open_id, template, kinds, push_id)
-  local key = user_key(open_id)
-  local entries = redis.call('HGETALL', key)
-  local best_id, best_value, best_rank
-  for i = 1, #entries, 2 do
-    local id, value = entries[i], entries[i + 1]
-    local expires, uses, kind, credit_template = parse_credit(value)
-    if expires ~= 0 and expires <= NOW then
-      redis.call('HDEL', key, id)
-    elseif uses > 0 and string.find(kinds, kind, 1, true)
-      and (kind ~= SUBSCRIBE or credit_template == template) then
-      local rank = expires == 0 and NO_EXPIRY_SCORE or expires
-      if best_id == nil or rank < best_rank or (rank == best_rank and byte_less(id, best_id)) then
-        best_id, best_value, best_rank = id, value, rank
-      end
-    end
-  end
-  if best_id == nil then return nil end
-  local expires, uses, kind, credit_template = parse_credit(best_value)
-  if uses == 1 and expires == 0 then
-    redis.call('HDEL', key, best_id)
-  else
-    redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, credit_template))
-  end
-  local d = positional({ best_id, open_id, push_id })
-  if d then
-    append(ENTRY_CODE.FormIdConsumed, d)
-  else
-    append('FormIdConsumed', '{"formId":' .. json_string(best_id) .. ',"openId":'
-      .. json_string(open_id) .. ',"pushId":' .. json_string(push_id) .. '}')
-  end
-  return best_id, best_value
-end
-
--- Gives one use back to a user's credit and appends FormIdReleased (entry `t`, `d`). `gone_value`
--- is the projection value to write when the credit was removed (its last use was taken), and
--- `score` its users index score. Returns the event's seq.
-local function release_credit(open_id, form_id, gone_value, score, t, d)
-  local key = user_key(open_id)
-  local value = redis.call('HGET', key, form_id)
-  if value then
-    local expires, uses, kind, template = parse_credit(value)
-    redis.call('HSET', key, form_id, credit_value(expires, uses + 1, kind, template))
-  else
-    redis.call('HSET', key, form_id, gone_value)
-  end
-  redis.call('ZADD', users_key(), 'GT', score, open_id)
-  return append(t, d)
 end
 
 -- Keeps a broadcast's per-user state and tally (when there is a broadcast) for

@@ -1,17 +1,19 @@
 -- record.lua: record the outcomes of many deliveries in one call.
--- TypeScript owner: src/store/redis/record.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]).
+-- TypeScript owner: src/store/redis/record.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]),
+-- credit_value.lua, credits.lua.
 -- ARGV[4] broadcast state HASH key ('' outside a broadcast), ARGV[5] broadcast tally HASH key,
--- then from ARGV[6], per outcome, 11 + 2n arguments:
+-- then from ARGV[6], per outcome, 9 + m + 2n arguments:
 --   openId, expected state ('': absent or STATE_LETTER.retry; STATE_TAKEN .. formId when a
---   credit was taken), next state ('' none, else a STATE_LETTER), tally field ('' none,
---   'sent', 'failed', 'noCredit'), errcode to count ('' none),
---   lib.lua's release group: formId ('' no release), projection value when the credit is
---   gone, users score, FormIdReleased entry t and d;
+--   credit was taken), next state ('' none, else a STATE_LETTER: afterOutcome's state), the
+--   number m of tally fields to count and the m fields (afterOutcome's counts),
+--   the release group: formId ('' no release), projection value when the credit is gone,
+--   FormIdReleased entry t and d (credits.lua's release_credit);
 --   then the number of audit events n and n pairs (entry t, d).
 -- Constants: STATE_LETTER, STATE_TAKEN, STATE_LOST (broadcast_state.ts).
--- In a broadcast an outcome applies only while the user's state is still the expected one:
--- an outcome recorded twice (a retried call) or arriving after the delivery was declared lost
--- by another worker changes nothing, so recording is idempotent and nothing counts twice.
+-- The twin of outcomeApplies and afterOutcome (src/ledger/delivery_rules.ts): in a broadcast
+-- an outcome applies only while the user's state is still the expected one: an outcome
+-- recorded twice (a retried call) or arriving after the delivery was declared lost by another
+-- worker changes nothing, so recording is idempotent and nothing counts twice.
 -- Appends: per applied outcome, its audit events, then FormIdReleased when it releases.
 -- Returns: the number of outcomes applied.
 local state_key, tally_key = ARGV[4], ARGV[5]
@@ -19,12 +21,14 @@ local applied = 0
 local i = 6
 while i <= #ARGV do
   local open_id, expect, next_state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local tally_field, errcode = ARGV[i + 3], ARGV[i + 4]
-  local release_id, release_value, release_score, release_t, release_d =
-    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
-  local n = tonumber(ARGV[i + 10])
-  local first_event = i + 11
-  i = i + 11 + 2 * n
+  local m = tonumber(ARGV[i + 3])
+  local first_count = i + 4
+  i = first_count + m
+  local release_id, release_value, release_t, release_d = ARGV[i], ARGV[i + 1], ARGV[i + 2],
+    ARGV[i + 3]
+  local n = tonumber(ARGV[i + 4])
+  local first_event = i + 5
+  i = first_event + 2 * n
   local matches = true
   if state_key ~= '' and next_state ~= '' then
     local state = redis.call('HGET', state_key, open_id)
@@ -39,12 +43,13 @@ while i <= #ARGV do
       append(ARGV[first_event + 2 * k], ARGV[first_event + 2 * k + 1])
     end
     if release_id ~= '' then
-      release_credit(open_id, release_id, release_value, release_score, release_t, release_d)
+      release_credit(open_id, release_id, release_value, release_t, release_d)
     end
     if state_key ~= '' and next_state ~= '' then
       redis.call('HSET', state_key, open_id, next_state)
-      if tally_field ~= '' then redis.call('HINCRBY', tally_key, tally_field, 1) end
-      if errcode ~= '' then redis.call('HINCRBY', tally_key, 'e:' .. errcode, 1) end
+      for k = first_count, first_count + m - 1 do
+        redis.call('HINCRBY', tally_key, ARGV[k], 1)
+      end
     end
     applied = applied + 1
   end
