@@ -208,14 +208,14 @@ export class MemoryStore implements LedgerStore {
 
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
     // Nothing here waits for I/O, so a reader of the whole log (an audit, an export) would
-    // never let the event loop turn: the events are copied a slice at a time, each after a
+    // never let the event loop turn: the events are handed over a slice at a time, each after a
     // timer, so other requests are served in between.
     const end = Math.min(this.#log.length, after + limit);
     const events: StoredEvent[] = [];
     for (let from = after; from < end; from += READ_SLICE) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       const to = Math.min(end, from + READ_SLICE);
-      for (let i = from; i < to; i++) events.push(structuredClone(this.#log[i]));
+      for (let i = from; i < to; i++) events.push(this.#log[i]);
     }
     return events;
   }
@@ -253,7 +253,10 @@ export class MemoryStore implements LedgerStore {
       const seq = this.#log.length + 1;
       const prev = this.#log.at(-1)?.hash ?? GENESIS;
       const hash = linkHash(prev, canonicalEvent({ seq, type: event.type, at, data: event.data }));
-      const stored = { ...structuredClone(event), id: `${seq}-0`, seq, at, prev, hash };
+      // Stored frozen, so readers share it instead of copying it (an audit of the whole log
+      // would otherwise allocate a copy of every event) and no reader can change the log.
+      const data = Object.freeze(structuredClone(event.data));
+      const stored = Object.freeze({ type: event.type, data, id: `${seq}-0`, seq, at, prev, hash });
       this.#log.push(stored as StoredEvent);
       applyEvent(this.#projection, event);
       return seq;
