@@ -228,6 +228,7 @@ Deno.test("client: subscribe answers are reported once, even across a kill", asy
   const rig = await startRig("memory");
   const phone = device(rig, "fay");
   try {
+    await call(`${rig.sim.url}/__sim/templates`, "POST", { ids: ["TPL_A", "TPL_B"] });
     const { wx, client } = phone.launch();
     wx.subscribeAnswers = { TPL_A: "accept", TPL_B: "reject" };
     const answers = await client.requestSubscribe(["TPL_A", "TPL_B"]);

@@ -1,7 +1,9 @@
 /**
  * A scripted `wx` for running the mini-program client in Deno: storage that outlives a client
  * (an app kill), `wx.request` over real HTTP, `wx.login` backed by the WeChat simulator, and
- * scripted subscribe answers. Test switches: `offline`, and `gateway` answers (a proxy's 502).
+ * `wx.requestSubscribeMessage` / `wx.getSetting` backed by the simulator's subscriptions (kept
+ * choices answer with no dialog; the dialog's answers are scripted). Test switches: `offline`,
+ * and `gateway` answers (a proxy's 502).
  *
  * @module
  */
@@ -44,8 +46,16 @@ export class ScriptedWx {
   offline = false;
   /** Statuses the next requests get from a gateway in front of the service (not sent on). */
   gateway: number[] = [];
-  /** Answers `requestSubscribeMessage` gives next. */
+  /** Answers the user gives in the next dialogs (templates not listed: reject). */
   subscribeAnswers: Record<string, string> = {};
+  /** Whether the user ticks "always keep" (总是保持以上选择) in the next dialogs. */
+  keepChoice = false;
+  /** Each `requestSubscribeMessage` call's template ids. */
+  readonly subscribeCalls: string[][] = [];
+  /** The template ids each dialog the user saw showed (a kept choice shows none). */
+  readonly dialogs: string[][] = [];
+  /** `getSetting` calls so far. */
+  settingReads = 0;
   readonly sent: SentRequest[] = [];
   /** Called as each request leaves (e.g. to kill the app right then). */
   onSend: (request: SentRequest) => void = () => {};
@@ -129,11 +139,53 @@ export class ScriptedWx {
     );
   }
 
+  /** A call to the simulator's control API, tracked like a request (see `settle`). */
+  #sim(method: "GET" | "POST", path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const p = fetch(`${this.options.simUrl}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((r) => r.json());
+    const done = p.then(() => {}, () => {});
+    this.#inFlight.add(done);
+    done.finally(() => this.#inFlight.delete(done));
+    return p;
+  }
+
   // deno-lint-ignore no-explicit-any
   requestSubscribeMessage(o: any): void {
-    const answers: Record<string, string> = { errMsg: "requestSubscribeMessage:ok" };
-    for (const id of o.tmplIds) answers[id] = this.subscribeAnswers[id] ?? "reject";
-    queueMicrotask(() => o.success?.(answers));
+    this.subscribeCalls.push([...o.tmplIds]);
+    if (this.offline) {
+      queueMicrotask(() => o.fail?.({ errMsg: "requestSubscribeMessage:fail", errCode: 10002 }));
+      return;
+    }
+    this.#sim("POST", "/__sim/subscribe", {
+      user: this.options.user,
+      tmplIds: o.tmplIds,
+      answers: this.subscribeAnswers,
+      keep: this.keepChoice,
+    }).then((b) => {
+      if ((b.dialog as string[]).length > 0) this.dialogs.push(b.dialog as string[]);
+      if (b.ok) o.success?.(b.result);
+      else o.fail?.(b.result);
+    }, () => o.fail?.({ errMsg: "requestSubscribeMessage:fail", errCode: 10002 }));
+  }
+
+  // deno-lint-ignore no-explicit-any
+  getSetting(o: any): void {
+    this.settingReads++;
+    if (this.offline) {
+      queueMicrotask(() => o.fail?.({ errMsg: "getSetting:fail" }));
+      return;
+    }
+    const query = `user=${encodeURIComponent(this.options.user)}`;
+    this.#sim("GET", `/__sim/settings?${query}`).then((b) => {
+      const items = (b.itemSettings ?? {}) as Record<string, string>;
+      // As WeChat: subscriptionsSetting only with withSubscriptions, and (as observed on
+      // devices) the kept choices repeated beside itemSettings.
+      const subscriptionsSetting = o.withSubscriptions ? { ...items, ...b } : undefined;
+      o.success?.({ authSetting: {}, subscriptionsSetting, errMsg: "getSetting:ok" });
+    }, () => o.fail?.({ errMsg: "getSetting:fail" }));
   }
 
   /** Requests to `path` so far. */

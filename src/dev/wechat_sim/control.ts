@@ -125,7 +125,10 @@ export function controlRoutes(app: Hono, ctx: SimContext): void {
     for (const b of list) {
       if (!s.users.has(b.openid as string)) await register(undefined, b.openid);
       const key = `${b.openid}\u0000${b.templateId}`;
-      s.grants.set(key, (s.grants.get(key) ?? 0) + ((b.count ?? 1) as number));
+      // A long-term template has no count: a grant switches it on.
+      if (s.subscribeTemplates.get(b.templateId as string)?.type === 3) {
+        if (b.count !== 0) s.sub.longTerm.add(key);
+      } else s.grants.set(key, (s.grants.get(key) ?? 0) + ((b.count ?? 1) as number));
     }
     return c.json({ ok: true, count: list.length });
   });
@@ -185,6 +188,7 @@ export function controlRoutes(app: Hono, ctx: SimContext): void {
     if (b.classicGraceMs !== undefined) s.classicGraceMs = Number(b.classicGraceMs);
     if (b.expiresInSec !== undefined) s.expiresInSec = Number(b.expiresInSec);
     if (b.forceRefreshLimits !== undefined) s.forceRefreshLimits = b.forceRefreshLimits === true;
+    if (b.maxTmplIds !== undefined) s.sub.maxTmplIds = Number(b.maxTmplIds);
     if (b.pages !== undefined) {
       s.pages = Array.isArray(b.pages)
         ? new Set(b.pages.map((p) => String(p).replace(/^\//, "")))
@@ -196,6 +200,7 @@ export function controlRoutes(app: Hono, ctx: SimContext): void {
       classicGraceMs: s.classicGraceMs,
       expiresInSec: s.expiresInSec,
       forceRefreshLimits: s.forceRefreshLimits,
+      maxTmplIds: s.sub.maxTmplIds,
       pages: s.pages ? [...s.pages] : null,
     });
   });
@@ -218,7 +223,9 @@ export function controlRoutes(app: Hono, ctx: SimContext): void {
   });
 
   app.post("/__sim/reset", (c) => {
+    const pending = s.sub.pending; // pushes in flight are still waited for by close()
     Object.assign(s, freshState(opts), { inFlight: s.inFlight });
+    s.sub.pending = pending;
     return c.json({ ok: true });
   });
 
@@ -229,9 +236,14 @@ export function controlRoutes(app: Hono, ctx: SimContext): void {
       const [openid, tpl] = key.split("\u0000");
       (grants[openid] ??= {})[tpl] = n;
     }
+    const longTerm: Record<string, string[]> = {};
+    for (const key of s.sub.longTerm) {
+      const [openid, tpl] = key.split("\u0000");
+      (longTerm[openid] ??= []).push(tpl);
+    }
     return c.json({
       ...s.stats,
-      ...(brief ? { delivered: undefined } : { grants }),
+      ...(brief ? { delivered: undefined } : { grants, longTerm }),
       nowMs: now(),
       inFlight: s.inFlight,
       latencyMs: s.latencyMs,

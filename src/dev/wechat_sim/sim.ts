@@ -14,7 +14,9 @@
 import { Hono } from "hono";
 import { controlRoutes } from "./control.ts";
 import { simContext } from "./context.ts";
+import { settlePushes } from "./push_dispatch.ts";
 import { freshState, type SimOptions, type SimState } from "./state.ts";
+import { subscribeControlRoutes } from "./subscribe_control.ts";
 import { wechatApiRoutes } from "./wechat_api.ts";
 
 /** A simulator without a listener: its handler, its live state, and `close()`. */
@@ -43,6 +45,7 @@ export function createWeChatSim(opts: SimOptions = {}): EmbeddedWeChatSim {
   const ctx = simContext(state, opts, stop.signal);
   wechatApiRoutes(app, ctx); // first: its latency middleware covers every route
   controlRoutes(app, ctx);
+  subscribeControlRoutes(app, ctx);
   return { fetch: (request) => app.fetch(request), state, close: () => stop.abort() };
 }
 
@@ -73,7 +76,8 @@ export async function startWeChatSim(
     state: sim.state,
     close() {
       sim.close();
-      return (closing ??= server.shutdown());
+      // Pushes still being delivered (sent events) finish first: nothing is left running.
+      return (closing ??= settlePushes(sim.state.sub).then(() => server.shutdown()));
     },
   };
 }

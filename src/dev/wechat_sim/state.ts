@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { freshSubscribeState, type SubscribeState } from "./user_subscriptions.ts";
 
 /** One day in ms. */
 export const DAY_MS = 86_400_000;
@@ -133,6 +134,8 @@ export interface SimState {
   nextMsgid: number;
   inFlight: number;
   stats: SimStats;
+  /** Long-term templates, kept choices, the main switch, event pushes. */
+  sub: SubscribeState;
 }
 
 /** Options for `startWeChatSim`. */
@@ -198,6 +201,7 @@ export function freshState(o: SimOptions): SimState {
     loginFault: { errcode: 0, count: 0 },
     nextMsgid: 3_000_000_001,
     inFlight: 0,
+    sub: freshSubscribeState(),
     stats: {
       tokens: { classic: 0, stable: 0 },
       logins: 0,

@@ -8,6 +8,7 @@
 import type { Context, Hono } from "hono";
 import { type SimContext } from "./context.ts";
 import { keywordFault, templateEntry } from "./keywords.ts";
+import { pushLater } from "./push_dispatch.ts";
 import {
   type Api,
   CODE_TTL_MS,
@@ -22,6 +23,7 @@ import {
   type TokenRec,
   VALUE_LIMITS,
 } from "./state.ts";
+import { spendGrant } from "./user_subscriptions.ts";
 
 /**
  * Mounts the WeChat API endpoints on `app`.
@@ -250,11 +252,10 @@ export function wechatApiRoutes(app: Hono, ctx: SimContext): void {
       cr.used++;
       creditId = formId;
     } else {
-      const key = `${touser}\u0000${templateId}`;
-      const left = s.grants.get(key) ?? 0;
-      if (left <= 0) return fail(c, 43101, "user refuse to accept the msg");
-      s.grants.set(key, left - 1);
-      creditId = `grant:${templateId}`;
+      const longTerm = s.subscribeTemplates.get(templateId)?.type === 3;
+      const spent = spendGrant(s.sub, s.grants, touser, templateId, longTerm);
+      if (spent === null) return fail(c, 43101, "user refuse to accept the msg");
+      creditId = spent;
     }
     const msgid = s.nextMsgid++;
     s.stats.sendsAccepted++;
@@ -269,6 +270,10 @@ export function wechatApiRoutes(app: Hono, ctx: SimContext): void {
       data: b.data,
       at: t,
     });
+    if (api === "subscribe" && s.sub.push?.sentEvents) {
+      const item = { templateId, msgId: String(msgid), errorCode: 0, errorStatus: "success" };
+      pushLater(s.sub, touser, { event: "subscribe_msg_sent_event", items: [item] }, t);
+    }
     if (fault === "timeout") {
       bump(s.stats.faults, "timeout");
       await sleep(s.faults.timeoutMs, stop);

@@ -1,6 +1,7 @@
 /**
  * `POST /v1/subscriptions` (session token) `{ results, reportId? }`: what
- * `wx.requestSubscribeMessage` returned. Each template the user accepted becomes one `subscribe`
+ * `wx.requestSubscribeMessage` returned. Each template the user accepted (`accept`, or
+ * `acceptWithAudio` / `acceptWithAlert`: accepted with a reminder) becomes one `subscribe`
  * credit for that template; "reject", "ban" and "filter" are counted and ignored.
  *
  * A report may carry a `reportId` chosen by the client: sending the same report again (a retry
@@ -20,9 +21,11 @@ import { isTemplateId, subscribeCreditId } from "../middleware/input_rules.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
 
+/** Answers that grant a send: accept, with a voice reminder, with a banner reminder (WeChat's). */
+const ACCEPTS = ["accept", "acceptWithAudio", "acceptWithAlert"];
 /** The answers `wx.requestSubscribeMessage` gives per template. */
-const ANSWERS = ["accept", "reject", "ban", "filter"] as const;
-type Answer = typeof ANSWERS[number];
+const ANSWERS = [...ACCEPTS, "reject", "ban", "filter"] as const;
+type Answer = "reject" | "ban" | "filter";
 /** Keys of the `wx.requestSubscribeMessage` result that are not template ids. */
 const NOT_TEMPLATES = ["errMsg", "errCode"];
 /** Most templates one report may carry (WeChat asks for at most 3 at a time). */
@@ -69,29 +72,30 @@ export function subscriptionRoutes(
           `results must hold 1 to ${MAX_TEMPLATES} templates`,
         );
       }
-      const ignored: Record<Exclude<Answer, "accept">, number> = { reject: 0, ban: 0, filter: 0 };
+      const ignored: Record<Answer, number> = { reject: 0, ban: 0, filter: 0 };
       const credits: CollectItem[] = [];
       const rejected: { templateId: string; reason: TemplateRejectReason }[] = [];
       for (const [templateId, answer] of entries) {
         if (!isTemplateId(templateId)) {
           throw new ApiError(400, "invalid_template_id", "a template id is 1-128 printable ASCII");
         }
-        if (!ANSWERS.includes(answer as Answer)) {
+        if (!ANSWERS.includes(answer as string)) {
           throw new ApiError(
             400,
             "invalid_results",
             `each template's answer is one of ${ANSWERS.join(", ")}`,
           );
         }
-        if (answer === "accept" && templates !== null && !templates.has(templateId)) {
+        const accepted = ACCEPTS.includes(answer as string);
+        if (accepted && templates !== null && !templates.has(templateId)) {
           rejected.push({ templateId, reason: "unknown_template" });
-        } else if (answer === "accept") {
+        } else if (accepted) {
           credits.push({
             formId: subscribeCreditId(reportId, templateId),
             kind: "subscribe",
             templateId,
           });
-        } else ignored[answer as Exclude<Answer, "accept">]++;
+        } else ignored[answer as Answer]++;
       }
       const outcome = credits.length > 0
         ? await ledger.collect(c.get("openId"), credits, caps)
