@@ -50,7 +50,7 @@ import type {
   UserPage,
 } from "../../ledger/store.ts";
 
-/** Events copied between two turns of the event loop while reading the log. */
+/** Events handed over between two turns of the event loop while reading the log. */
 const READ_SLICE = 250;
 
 /** A broadcast's per-user states (the letters of `STATE_LETTER`, `t|<formId>`, `u`) and tally. */
