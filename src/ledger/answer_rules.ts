@@ -6,7 +6,8 @@
  * For each item of a report (the client's) or of an event push (WeChat's), in order:
  * - a key seen within `SEEN_MS` (or a credit of that id still held) is a `duplicate` and changes
  *   nothing;
- * - otherwise `SubscriptionAnswered` records the answer, then:
+ * - otherwise `SubscriptionAnswered` records the answer (with the event push only: without it
+ *   the client's report stands as it always did, its credits the only events), then:
  * - an accept (`accept`, `acceptWithAudio`, `acceptWithAlert`) of a long-term template holds the
  *   user's one long-term credit (`active` when it is held already);
  * - an accept of a one-time template, without the event push (`windowMs` null), is a credit;
@@ -141,23 +142,26 @@ export function answerStep(
 ): AnswerStep {
   const { openId, source, windowMs } = request;
   const { templateId, answer, key } = item;
+  // Without the event push the client's report stands as before this module: only its
+  // credits are appended (no answers, nothing for a refusal or a refused credit).
+  const recorded = windowMs !== null;
   const seen = held.user?.seen.get(key);
   if ((seen !== undefined && seen > now) || isDuplicate(held.credits?.get(key), now)) {
     return { events: [], result: { templateId, outcome: "duplicate" } };
   }
-  const answered = (extra: { formId?: string; until?: number } = {}) =>
-    subscriptionAnswered({ openId, templateId, answer, source, key, ...extra });
+  const answered = (extra: { formId?: string; until?: number } = {}): LedgerEvent[] =>
+    recorded ? [subscriptionAnswered({ openId, templateId, answer, source, key, ...extra })] : [];
   const credits = held.credits;
   if (item.revoke) {
     const live = liveOfTemplate(credits?.values() ?? [], templateId, now);
     if (live.length === 0) {
-      return { events: [answered()], result: { templateId, outcome: "answered" } };
+      return { events: answered(), result: { templateId, outcome: "answered" } };
     }
     const voided = creditsVoided(openId, templateId, "revoked", live.map((c) => c.formId));
-    return { events: [answered(), voided], result: { templateId, outcome: "voided" } };
+    return { events: [...answered(), voided], result: { templateId, outcome: "voided" } };
   }
   if (!ACCEPTS.includes(answer)) {
-    return { events: [answered()], result: { templateId, outcome: "answered" } };
+    return { events: answered(), result: { templateId, outcome: "answered" } };
   }
   const mint = (
     formId: string,
@@ -169,10 +173,10 @@ export function answerStep(
     const reason = request.caps
       ? capRefusal(credit, liveCounts(credits, templateId, now), request.caps)
       : null;
-    if (reason !== null) return { events: [answered()], result: { templateId, outcome: reason } };
+    if (reason !== null) return { events: answered(), result: { templateId, outcome: reason } };
     return {
       events: [
-        answered({ formId, ...(until !== undefined ? { until } : {}) }),
+        ...answered({ formId, ...(until !== undefined ? { until } : {}) }),
         formIdCollected(openId, credit),
       ],
       result: { templateId, outcome, formId },
@@ -181,7 +185,7 @@ export function answerStep(
   if (item.longTerm) {
     const formId = LONG_TERM_PREFIX + templateId;
     if (isDuplicate(credits?.get(formId), now)) {
-      return { events: [answered()], result: { templateId, outcome: "active", formId } };
+      return { events: answered(), result: { templateId, outcome: "active", formId } };
     }
     return mint(formId, null, "credited");
   }
@@ -200,7 +204,7 @@ export function answerStep(
       ...(source === "wechat" ? { expiresAt: request.expiresAt } : {}),
     });
     return {
-      events: [answered(), confirmed],
+      events: [...answered(), confirmed],
       result: { templateId, outcome: "confirmed", formId: other },
     };
   }

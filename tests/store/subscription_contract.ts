@@ -52,7 +52,7 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
   const test = (title: string, fn: () => Promise<void>) =>
     Deno.test({ name: `${name} store: ${title}`, fn });
 
-  test("answers without the event push: an accept is a credit, others are state", async () => {
+  test("answers without the event push: an accept is a credit, as before; nothing else is appended", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     const items = [item("T", "accept", "sub:r1:T"), item("U", "ban", "sub:r1:U")];
     const results = await store.answer(request("o1", "client", items, { windowMs: null }), T0);
@@ -61,21 +61,21 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
       { templateId: "U", outcome: "answered" },
     ]);
     assert.deepEqual(await eventsSince(store, 0), [
-      'SubscriptionAnswered {"answer":"accept","formId":"sub:r1:T","key":"sub:r1:T","openId":"o1","source":"client","templateId":"T"}',
       'FormIdCollected {"expiresAt":null,"formId":"sub:r1:T","kind":"subscribe","openId":"o1","templateId":"T","uses":1}',
-      'SubscriptionAnswered {"answer":"ban","key":"sub:r1:U","openId":"o1","source":"client","templateId":"U"}',
     ]);
-    // The same report again is a duplicate: nothing appended.
+    // The same report again: its credit is a duplicate; nothing appended.
     const again = await store.answer(request("o1", "client", items, { windowMs: null }), T0 + 1);
-    assert.deepEqual(again.map((r) => r.outcome), ["duplicate", "duplicate"]);
-    assert.equal((await readAll(store)).length, 3);
-    assert.deepEqual(await store.subscriptions("o1", T0), {
-      settings: null,
-      templates: [
-        { templateId: "T", answer: "accept", source: "client", awaitingWechat: 0 },
-        { templateId: "U", answer: "ban", source: "client", awaitingWechat: 0 },
-      ],
-    });
+    assert.deepEqual(again.map((r) => r.outcome), ["duplicate", "answered"]);
+    assert.equal((await readAll(store)).length, 1);
+    assert.deepEqual(await store.subscriptions("o1", T0), { settings: null, templates: [] });
+    // With the event push, every answer is recorded with its source.
+    await store.answer(request("o1", "client", [item("U", "ban", "sub:r2:U")]), T0 + 2);
+    assert.deepEqual(await eventsSince(store, 1), [
+      'SubscriptionAnswered {"answer":"ban","key":"sub:r2:U","openId":"o1","source":"client","templateId":"U"}',
+    ]);
+    assert.deepEqual((await store.subscriptions("o1", T0)).templates, [
+      { templateId: "U", answer: "ban", source: "client", awaitingWechat: 0 },
+    ]);
     await store.close();
   });
 

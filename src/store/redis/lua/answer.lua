@@ -13,12 +13,14 @@
 -- the settings' JSON data; sn:<openId> ZSET key -> remembered until; pc:<openId>:<templateId>
 -- and pw:<openId>:<templateId> ZSET formId -> waits until (client's accepts waiting for
 -- WeChat's report, and WeChat's waiting for the client's).
--- Appends: SubscribeSettingsReported when the settings changed; per item SubscriptionAnswered,
--- then FormIdCollected, CreditConfirmed or CreditsVoided.
+-- Appends: SubscribeSettingsReported when the settings changed; per item SubscriptionAnswered
+-- (only with the event push), then FormIdCollected, CreditConfirmed or CreditsVoided.
 -- Returns: per item, the outcome and the credit's formId ('' none).
 local open_id, source, window_end, seen_until = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local standing, provisional = ARGV[8], ARGV[9]
 local cap_user, cap_template = tonumber(ARGV[10]), tonumber(ARGV[11])
+-- Without the event push only credits are appended (answerStep's `recorded`).
+local recorded = window_end ~= ''
 local answers_key = BASE .. 'sa:' .. open_id
 local settings_key = BASE .. 'ss:' .. open_id
 local seen_key = BASE .. 'sn:' .. open_id
@@ -43,6 +45,7 @@ local function keeps_accept(template)
 end
 
 local function answered(template, answer, key, form_id, wait_until)
+  if not recorded then return end
   local json = '{"answer":' .. json_string(answer)
   if form_id then json = json .. ',"formId":' .. json_string(form_id) end
   json = json .. ',"key":' .. json_string(key) .. ',"openId":' .. json_string(open_id)
@@ -103,8 +106,10 @@ local function answer_item(template, answer, key, long_term, revoke)
   if seen and seen > NOW then return OUTCOME.duplicate, '' end
   local held = redis.call('HGET', user_key(open_id), key)
   if held and not expired((parse_credit(held))) then return OUTCOME.duplicate, '' end
-  redis.call('ZADD', seen_key, seen_until, key)
-  redis.call('HSET', answers_key, template, answer .. CREDIT_SEPARATOR .. source)
+  if recorded then
+    redis.call('ZADD', seen_key, seen_until, key)
+    redis.call('HSET', answers_key, template, answer .. CREDIT_SEPARATOR .. source)
+  end
   if revoke then
     answered(template, answer, key)
     if void_template(open_id, template, 'revoked') > 0 then return OUTCOME.voided, '' end
@@ -155,6 +160,6 @@ for i = 15, #ARGV, 5 do
 end
 -- A user with subscription state is in the users index (a past score lists nothing), so that a
 -- rebuild's drop finds their keys.
-redis.call('ZADD', users_key(), 'GT', 1, open_id)
+if recorded or ARGV[12] ~= '' then redis.call('ZADD', users_key(), 'GT', 1, open_id) end
 save_head()
 return out
