@@ -44,6 +44,7 @@ import {
   templatesSynced,
 } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
+import { count, holdsValid, liveCounts } from "./counts.ts";
 import {
   type BroadcastTally,
   type DeliveryOutcome,
@@ -335,34 +336,4 @@ export class MemoryStore implements LedgerStore {
       return seq;
     });
   }
-}
-
-/** Whether any of `credits` is valid at `now`. */
-function holdsValid(credits: Map<string, Credit>, now: number): boolean {
-  for (const credit of credits.values()) if (isValid(credit, now)) return true;
-  return false;
-}
-
-/**
- * The user's live credits at `now`, in all and by subscribe template, for the caps. The memory
- * store holds no index: it counts the user's credits, which the caps keep to a few hundred.
- */
-function liveCounts(
-  credits: Map<string, Credit> | undefined,
-  now: number,
-): { user: number; templates: Map<string, number> } {
-  const live = { user: 0, templates: new Map<string, number>() };
-  for (const credit of credits?.values() ?? []) {
-    if (!isValid(credit, now)) continue;
-    live.user++;
-    if (credit.kind !== "subscribe") continue;
-    const template = credit.templateId ?? "";
-    live.templates.set(template, (live.templates.get(template) ?? 0) + 1);
-  }
-  return live;
-}
-
-/** Adds one to each of `fields` in a tally. */
-function count(tally: Record<string, number>, fields: string[]): void {
-  for (const field of fields) tally[field] = (tally[field] ?? 0) + 1;
 }

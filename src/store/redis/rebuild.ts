@@ -16,14 +16,9 @@ import {
   type SubscriptionProjection,
 } from "../../ledger/subscription_state.ts";
 import { canonicalJson } from "../../chain/chain.ts";
+import { WRITE_SUBS_LUA, writeSubsArgs } from "./write_subs.ts";
 import { type RebuildResult, RebuildRunningError } from "../../ledger/store.ts";
-import {
-  CREDIT_SEPARATOR,
-  CREDIT_VALUE_CONSTANTS,
-  creditValue,
-  indexEntry,
-  usersScore,
-} from "./credit_value.ts";
+import { CREDIT_VALUE_CONSTANTS, creditValue, indexEntry, usersScore } from "./credit_value.ts";
 import { readEntry } from "./entry.ts";
 import type { LedgerKeys } from "./keys.ts";
 import type { LogReader } from "./log_reader.ts";
@@ -61,15 +56,6 @@ export const WRITE_USERS_LUA = scriptSource(
  * ```
  */
 export const DROP_USERS_LUA = scriptSource(["credit_value", "drop_users"], CREDIT_VALUE_CONSTANTS);
-/**
- * write_subs.lua.
- *
- * @example
- * ```ts
- * redis.createScript(WRITE_SUBS_LUA).exec([keys.users(version)], args);
- * ```
- */
-export const WRITE_SUBS_LUA = scriptSource(["write_subs"]);
 
 /** Script calls in flight at once while writing a rebuilt projection. */
 const WRITES_IN_FLIGHT = 8;
@@ -280,29 +266,8 @@ export class Rebuilder {
     openIds: string[],
     now: number,
   ): Promise<unknown> {
-    const args = [this.#base(version)];
-    const live = (entries: Map<string, number>) => {
-      const kept = [...entries].filter(([, until]) => until > now);
-      args.push(String(kept.length));
-      for (const [id, until] of kept) args.push(id, String(until));
-    };
-    for (const openId of openIds) {
-      const user = subs.users.get(openId);
-      if (!user) continue;
-      const settings = user.settings;
-      args.push(
-        openId,
-        settings ? canonicalJson({ ...settings, openId }) : "",
-        String(user.templates.size),
-      );
-      for (const [templateId, t] of user.templates) {
-        args.push(templateId, `${t.answer ?? ""}${CREDIT_SEPARATOR}${t.source ?? ""}`);
-        live(t.client);
-        live(t.wechat);
-      }
-      live(user.seen);
-    }
-    if (args.length === 1) return Promise.resolve();
+    const args = writeSubsArgs(this.#base(version), subs, openIds, now);
+    if (args === null) return Promise.resolve();
     return this.#writeSubs.exec([this.#keys.users(version)], args);
   }
 
