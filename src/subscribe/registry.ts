@@ -123,11 +123,13 @@ export class TemplateRegistry {
     if (read.list === null && !this.options.source) return undefined;
     const known = read.byId.get(templateId);
     if (known) return known;
-    if (this.options.source && this.clock.now() - this.#lastSync >= this.options.intervalMs) {
+    // A sync under way (another request's, or start-up's) is waited for, not raced.
+    const due = this.clock.now() - this.#lastSync >= this.options.intervalMs;
+    if (this.options.source && (due || this.#syncing)) {
       try {
-        await this.sync();
+        await (this.#syncing ?? this.sync());
       } catch (err) {
-        console.warn(`templates: sync for an unknown template failed: ${describe(err)}`);
+        if (due) console.warn(`templates: sync for an unknown template failed: ${describe(err)}`);
       }
       read = await this.#read();
     }
