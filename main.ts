@@ -35,7 +35,9 @@ function start(): void {
   const backends = openBackends(config, systemClock);
   if (backends.durable) console.log(backends.description);
   else console.warn(backends.description);
-  const { app, push } = createApp({ config, backends, clock: systemClock });
+  const { app, push, registry } = createApp({ config, backends, clock: systemClock });
+  // The account's templates: synced in the background, retried on failure; start-up goes on.
+  registry.start();
   const listen = dev ? dev.listen : { port: config.port };
   serveResilient({
     ...listen,

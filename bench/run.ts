@@ -6,7 +6,7 @@
  *
  * @module
  */
-const ALL = ["ledger", "upload", "push", "audit", "keywords", "credit_index"];
+const ALL = ["ledger", "upload", "push", "audit", "keywords", "credit_index", "subscribe"];
 const chosen = Deno.args.length > 0 ? Deno.args : ALL;
 let failed = 0;
 for (const name of chosen) {

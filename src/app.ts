@@ -18,12 +18,21 @@ import { Ledger } from "./ledger/ledger.ts";
 import { broadcastRoutes } from "./http/routes/broadcasts.ts";
 import { pushRoutes } from "./http/routes/push.ts";
 import { createPushService, type PushService } from "./push/service.ts";
+import { TemplateRegistry } from "./subscribe/registry.ts";
+import { EventIntake } from "./subscribe/event_intake.ts";
+import { fetchTemplates } from "./wechat/template_api.ts";
+import { MemoryReplayGuard, type ReplayGuard } from "./wechat/event_push/replay.ts";
+import { messageGate } from "./http/routes/message_check.ts";
+import { templateRoutes } from "./http/routes/templates.ts";
+import { wechatEventRoutes } from "./http/routes/wechat_events.ts";
 
 /** What the app is built from. */
 export interface AppDeps {
   config: Config;
-  /** The store, coordination store and rate limiters (`openBackends`). */
-  backends: Pick<Backends, "store" | "coordination" | "limiters">;
+  /** The store, coordination store and rate limiters (`openBackends`), and its replay guard. */
+  backends: Pick<Backends, "store" | "coordination" | "limiters"> & {
+    replayGuard?: ReplayGuard;
+  };
   clock: Clock;
   /** The HTTP client for WeChat calls (default: pooled keep-alive fetch). */
   fetch?: typeof fetch;
@@ -35,6 +44,10 @@ export interface Service {
   ledger: Ledger;
   /** Push delivery, broadcasts and their worker; `null` without WeChat credentials. */
   push: PushService | null;
+  /** The account's templates; main.ts starts its first sync (`registry.start()`). */
+  registry: TemplateRegistry;
+  /** WeChat's event push into the ledger; `null` when WECHAT_PUSH_TOKEN is unset. */
+  intake: EventIntake | null;
 }
 
 /**
@@ -67,9 +80,31 @@ export function createApp(deps: AppDeps): Service {
   });
   app.route("/", healthRoutes(store));
   app.route("/", eventRoutes(config, store));
-  app.route("/", creditsInRoutes({ config, ledger, clock, limiters }));
   const push = createPushService({ config, store, coordination, clock, fetch: deps.fetch });
-  app.route("/", pushRoutes(config, push));
-  app.route("/", broadcastRoutes(config, push));
-  return { app, ledger, push };
+  const tokens = push?.tokens;
+  const registry = new TemplateRegistry(store, clock, {
+    source: tokens
+      ? () =>
+        fetchTemplates(tokens, {
+          apiBase: config.wechat.apiBase,
+          timeoutMs: config.push.timeoutMs,
+        }, deps.fetch)
+      : null,
+    allowList: config.subscribeTemplates,
+    intervalMs: config.subscribe.templateSyncSeconds * 1000,
+  });
+  const intake = config.subscribe.push
+    ? new EventIntake(ledger, registry, coordination.kv, {
+      windowMs: config.subscribe.confirmWindowSeconds * 1000,
+      caps: config.creditCaps,
+    })
+    : null;
+  const guard = deps.backends.replayGuard ?? new MemoryReplayGuard({ clock });
+  app.route("/", creditsInRoutes({ config, ledger, clock, limiters, registry }));
+  app.route("/", templateRoutes(config, registry));
+  app.route("/", wechatEventRoutes({ config, intake, guard, clock }));
+  const gate = messageGate(registry);
+  app.route("/", pushRoutes(config, push, gate));
+  app.route("/", broadcastRoutes(config, push, gate));
+  return { app, ledger, push, registry, intake };
 }

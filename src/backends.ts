@@ -12,6 +12,8 @@ import type { Config } from "./config/config.ts";
 import type { Coordination } from "./coordination/coordination.ts";
 import { MemoryKeyValue, MemoryWorkQueue } from "./coordination/memory.ts";
 import { RedisKeyValue, RedisWorkQueue } from "./coordination/redis.ts";
+import { KeyValueReplayGuard } from "./coordination/replay_guard.ts";
+import { MemoryReplayGuard, type ReplayGuard } from "./wechat/event_push/replay.ts";
 import type { ChainReader, ChainReaderModule, ParallelLog } from "./audit/raw_log.ts";
 import {
   type LimitSpec,
@@ -32,6 +34,11 @@ export interface Backends {
   coordination: Coordination;
   /** The upload and login limits. */
   limiters: IntakeLimiters;
+  /**
+   * Remembers WeChat's accepted pushes against replays: `SET NX PX` in Redis (every instance),
+   * a bounded map in memory.
+   */
+  replayGuard: ReplayGuard;
   /**
    * The log as the parallel audit (`deno task replay`) reads it; `null` on the memory store,
    * whose log lives in the service's memory.
@@ -62,6 +69,7 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
       store,
       coordination: { kv: new MemoryKeyValue(clock), queue: new MemoryWorkQueue() },
       limiters: intakeLimiters(config, memoryLimiter),
+      replayGuard: new MemoryReplayGuard({ clock }),
       parallelAudit: null,
       durable: false,
       description:
@@ -76,13 +84,12 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
     segmentEvents: config.segmentEvents,
   };
   const store = createRedisStore(options, redis);
+  const kv = new RedisKeyValue(redis, config.prefix);
   return {
     store,
-    coordination: {
-      kv: new RedisKeyValue(redis, config.prefix),
-      queue: new RedisWorkQueue(redis, config.prefix),
-    },
+    coordination: { kv, queue: new RedisWorkQueue(redis, config.prefix) },
     limiters: intakeLimiters(config, redisLimiters(redis)),
+    replayGuard: new KeyValueReplayGuard(kv, clock),
     parallelAudit: redisParallelLog(store, options),
     durable: true,
     description: `store: redis at ${new URL(options.url).host}, prefix "${config.prefix}"`,

@@ -8,6 +8,7 @@
 import { type Env, envInt } from "../shared/env.ts";
 import { type IpRange, parseIpRange } from "../shared/ip_range.ts";
 import { type PushSettings, readPushSettings } from "./push_settings.ts";
+import { readSubscribeSettings, type SubscribeSettings } from "./subscribe_settings.ts";
 
 /** Everything the service reads from its environment. */
 export interface Config {
@@ -66,6 +67,8 @@ export interface Config {
   wechatLoginTimeoutMs: number;
   /** Push delivery, the WeChat message client and the broadcast worker (src/push/settings.ts). */
   push: PushSettings;
+  /** WeChat's message push, the confirmation window and template syncs (subscribe_settings.ts). */
+  subscribe: SubscribeSettings;
 }
 
 /** A configuration problem, with every bad variable listed. */
@@ -151,6 +154,7 @@ export function loadConfig(env: Env): Config {
     ...clientIpSettings(env, problems),
     wechatLoginTimeoutMs: int("WECHAT_LOGIN_TIMEOUT_MS", 5_000, 100, 60_000)!,
     push: readPushSettings(env, problems),
+    subscribe: readSubscribeSettings(env, problems, env.WECHAT_APPID || null),
   };
   if (config.formIdSafetySeconds >= config.formIdTtlSeconds) {
     problems.push("FORMID_SAFETY_SECONDS must be less than FORMID_TTL_SECONDS");

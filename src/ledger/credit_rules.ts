@@ -240,3 +240,39 @@ export function viewOf(credits: Iterable<Credit>, now: number): CreditView {
   }
   return { valid: valid.length, sends, nextExpiry, credits: valid };
 }
+
+/**
+ * The formId prefix of a long-term subscription's credit: one per user and template,
+ * `sub:lt@<templateId>`. Subscribe credit ids are minted by the server under `sub:` (an upload
+ * may not use it), and a report's id (`sub:<reportId>:<templateId>`) never holds `@`.
+ *
+ * @example
+ * ```ts
+ * LONG_TERM_PREFIX + "TPL"; // "sub:lt@TPL"
+ * ```
+ */
+export const LONG_TERM_PREFIX = "sub:lt@";
+
+/**
+ * The formId prefix of a credit minted from WeChat's popup event: `sub:wx@<CreateTime>:<templateId>`.
+ *
+ * @example
+ * ```ts
+ * `${WECHAT_CREDIT_PREFIX}1700000000:TPL`; // "sub:wx@1700000000:TPL"
+ * ```
+ */
+export const WECHAT_CREDIT_PREFIX = "sub:wx@";
+
+/**
+ * The credit of a long-term subscription (template type 3): never consumed by a send, gone only
+ * when voided (the user revoked it, or WeChat answered 43101).
+ *
+ * @example
+ * ```ts
+ * isLongTerm({ formId: "sub:lt@T", kind: "subscribe", templateId: "T", uses: 1, expiresAt: null });
+ * // true
+ * ```
+ */
+export function isLongTerm(credit: Pick<Credit, "formId" | "kind">): boolean {
+  return credit.kind === "subscribe" && credit.formId.startsWith(LONG_TERM_PREFIX);
+}

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Credit, CreditFilter } from "./credit_rules.ts";
-import type { LedgerEvent } from "./events.ts";
+import type { LedgerEvent, VoidReason } from "./events.ts";
 
 /** One delivery to take a credit for. */
 export interface DeliveryRef {
@@ -76,6 +76,11 @@ export interface DeliveryOutcome {
   release: boolean;
   /** Audit events: `PushSucceeded` or `PushFailed`. */
   events: LedgerEvent[];
+  /**
+   * Void the user's live credits of this template after the events (`CreditsVoided`, one event
+   * for all of them): WeChat said it holds none (43101).
+   */
+  voids?: { templateId: string; reason: VoidReason };
   /** Broadcast only: the user's state afterwards (`undefined`: unchanged). */
   state?: DeliveryState;
   /** Broadcast only: the errcode counted for a failed user. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Credit } from "./credit_rules.ts";
+import { type Credit, isLongTerm } from "./credit_rules.ts";
 import { formIdReleased, type LedgerEvent, type PushFailed, pushFailed } from "./events.ts";
 import {
   type DeliveryOutcome,
@@ -121,8 +121,21 @@ export function afterOutcome(state: DeliveryState, errcode?: number): OutcomeEff
 }
 
 /**
+ * Whether an outcome gives its credit's use back: when it asks to, and the credit's use was
+ * taken (a long-term subscription's never is).
+ *
+ * @example
+ * ```ts
+ * releases({ openId: "o", pushId: "p", credit: null, release: true, events: [] }); // false
+ * ```
+ */
+export function releases(outcome: DeliveryOutcome): boolean {
+  return outcome.release && outcome.credit !== null && !isLongTerm(outcome.credit);
+}
+
+/**
  * The events an outcome appends, in order: its audit events, then `FormIdReleased` when it
- * gives its credit's use back.
+ * gives its credit's use back ({@link releases}). A void (`voids`) is decided by the store.
  *
  * @example
  * ```ts
@@ -131,6 +144,26 @@ export function afterOutcome(state: DeliveryState, errcode?: number): OutcomeEff
  */
 export function outcomeEvents(outcome: DeliveryOutcome): LedgerEvent[] {
   const { credit } = outcome;
-  if (!outcome.release || credit === null) return outcome.events;
+  if (!releases(outcome) || credit === null) return outcome.events;
   return [...outcome.events, formIdReleased(outcome.openId, outcome.pushId, credit)];
+}
+
+/**
+ * What a failed send on `credit` voids: after 43101 WeChat holds no credit of the template for
+ * the user, so the user's remaining ones are voided at once instead of tried one by one.
+ *
+ * @example
+ * ```ts
+ * voidsAfter(subscribeCredit, 43101); // { voids: { templateId: "T", reason: "errcode_43101" } }
+ * voidsAfter(formCredit, 41028); // {}
+ * ```
+ */
+export function voidsAfter(
+  credit: Credit,
+  errcode: number,
+): { voids?: { templateId: string; reason: "errcode_43101" } } {
+  if (errcode !== 43101 || credit.kind !== "subscribe" || credit.templateId === undefined) {
+    return {};
+  }
+  return { voids: { templateId: credit.templateId, reason: "errcode_43101" } };
 }

@@ -11,8 +11,10 @@
  * @module
  */
 import type { Credit, CreditKind } from "./credit_rules.ts";
+import type { SubscribeEvent } from "./subscribe_events.ts";
 
 export type { CreditKind } from "./credit_rules.ts";
+export * from "./subscribe_events.ts";
 
 /** A credit entered the ledger. `expiresAt` is epoch ms, `null` for a credit that never expires. */
 export interface FormIdCollected {
@@ -83,7 +85,8 @@ export type LedgerEvent =
   | FormIdConsumed
   | FormIdReleased
   | PushSucceeded
-  | PushFailed;
+  | PushFailed
+  | SubscribeEvent;
 
 /**
  * An event as stored in the log: `seq` is dense from 1, `id` the Redis Stream entry id,

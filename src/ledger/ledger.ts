@@ -10,6 +10,8 @@ import { Coalescer } from "../shared/coalescer.ts";
 import { type CreditCaps, DEFAULT_CREDIT_CAPS } from "./credit_caps.ts";
 import type { DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
 import type { CollectRequest, CollectResult, LedgerStore } from "./store.ts";
+import type { AnswerRequest, AnswerResult } from "./answer_rules.ts";
+import type { SubscriptionView } from "./subscription_state.ts";
 
 /** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
 export interface CollectItem {
@@ -169,5 +171,25 @@ export class Ledger {
   /** The user's valid credits now. */
   view(openId: string): Promise<CreditView> {
     return this.store.view(openId, this.clock.now());
+  }
+
+  /**
+   * Applies a report of subscription answers in one atomic store call; a standing credit's
+   * expiry follows `SUBSCRIBE_TTL_SECONDS` (see `LedgerStore.answer`).
+   *
+   * @example
+   * ```ts
+   * await ledger.answer({ openId, source: "client", items, windowMs: null });
+   * ```
+   */
+  answer(request: Omit<AnswerRequest, "expiresAt">): Promise<AnswerResult[]> {
+    const now = this.clock.now();
+    const expiresAt = this.expiryOf("subscribe", undefined, now);
+    return this.store.answer({ ...request, expiresAt }, now);
+  }
+
+  /** The user's subscription state now. */
+  subscriptions(openId: string): Promise<SubscriptionView> {
+    return this.store.subscriptions(openId, this.clock.now());
   }
 }

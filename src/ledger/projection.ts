@@ -1,5 +1,6 @@
 /**
- * The per-user projection as a pure fold over the log: each user's credits by formId.
+ * The per-user projection as a pure fold over the log: each user's credits by formId (voids and
+ * confirmations included; the rest of a subscription's state is subscription_state.ts's fold).
  *
  * The memory store keeps its live projection in one of these; rebuilds of every store fold the
  * log into a fresh one. A credit whose last use is taken stays as a tombstone (uses 0) until it
@@ -46,6 +47,26 @@ export function applyEvent(state: ProjectionState, event: LedgerEvent): void {
       const credit = credits.get(formId);
       if (credit) credit.uses += 1;
       else credits.set(formId, { formId, kind, templateId, uses: 1, expiresAt });
+      return;
+    }
+    case "CreditsVoided": {
+      // Voided like a take of every use left: a tombstone until expiry, or gone.
+      const credits = state.get(event.data.openId);
+      for (const formId of event.data.formIds) {
+        const credit = credits?.get(formId);
+        if (!credits || !credit) continue;
+        credit.uses = 0;
+        if (credit.expiresAt === null) credits.delete(formId);
+      }
+      return;
+    }
+    case "CreditConfirmed": {
+      const { openId, formId, expiresAt } = event.data;
+      const credits = state.get(openId);
+      const credit = credits?.get(formId);
+      if (!credits || !credit || expiresAt === undefined) return;
+      credit.expiresAt = expiresAt;
+      if (credit.uses === 0 && expiresAt === null) credits.delete(formId);
       return;
     }
   }

@@ -11,6 +11,9 @@ import type { CapReason, CreditCaps } from "./credit_caps.ts";
 import type { Credit, CreditView } from "./credit_rules.ts";
 import type { LogHead, StoredEvent } from "./events.ts";
 import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
+import type { AnswerRequest, AnswerResult } from "./answer_rules.ts";
+import type { RegisteredTemplate } from "./registry.ts";
+import type { SubscriptionView } from "./subscription_state.ts";
 
 /** A credit `collect` refused for a cap, and which. */
 export interface CapRefusal {
@@ -96,7 +99,7 @@ export interface LedgerStore {
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]>;
   /**
    * Records many deliveries' outcomes (audit events, releases, broadcast tally) atomically, in
-   * order (`outcomeEvents`). In a broadcast an outcome applies only while the user's state is
+   * order (`outcomeEvents`, then a `voids`' `CreditsVoided`). In a broadcast an outcome applies only while the user's state is
    * the expected one (`outcomeApplies`), so recording twice changes nothing.
    */
   recordMany(
@@ -104,6 +107,20 @@ export interface LedgerStore {
     outcomes: DeliveryOutcome[],
     now: number,
   ): Promise<void>;
+  /**
+   * Applies one report of subscription answers (the client's, or WeChat's event push) in one
+   * atomic step, item by item (`answerStep`): answers, credits, confirmations, voids.
+   */
+  answer(request: AnswerRequest, now: number): Promise<AnswerResult[]>;
+  /** The user's subscription state at `now`: settings, and per template the last answer. */
+  subscriptions(openId: string, now: number): Promise<SubscriptionView>;
+  /**
+   * Makes `templates` the account's template registry: appends `TemplatesSynced` and updates
+   * the registry in one step when the set differs from the one held; `false` when it was the same.
+   */
+  syncTemplates(templates: RegisteredTemplate[], now: number): Promise<boolean>;
+  /** The template registry; `null` when no sync ever happened. */
+  templates(): Promise<RegisteredTemplate[] | null>;
   /** A broadcast's counters so far. */
   tally(broadcastId: string): Promise<BroadcastTally>;
   /** The user's valid credits at `now` (read from the index of live credits, not a scan). */

@@ -8,7 +8,8 @@
  *
  * - sent: `FormIdConsumed`, `PushSucceeded`;
  * - spent or bad (41028/41029/43101): `FormIdConsumed`, `PushFailed` (class spent), then the
- *   user's next credit;
+ *   user's next credit (43101 on a subscribe credit first voids the template's others:
+ *   `CreditsVoided`);
  * - transient, request, token, quota: `FormIdConsumed`, `PushFailed`, `FormIdReleased`;
  * - unknown (a timeout after sending): `FormIdConsumed`, `PushFailed` (class unknown): counted
  *   as spent and never sent again.
@@ -18,6 +19,7 @@
 import type { Credit, CreditFilter } from "../ledger/credit_rules.ts";
 import { pushFailed, pushSucceeded } from "../ledger/events.ts";
 import type { DeliveryOutcome, DeliveryRef, DeliveryState } from "../ledger/delivery.ts";
+import { voidsAfter } from "../ledger/delivery_rules.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Message, MessageData, SendResult, WeChatClient } from "../wechat/client.ts";
 import { type ErrClass, INTERRUPTED_MESSAGE, LOCAL, returnsCredit } from "../wechat/errcodes.ts";
@@ -261,6 +263,8 @@ export class Deliverer {
       events: [event],
       state: retry ? "retry" : "failed",
       ...(retry ? {} : { errcode: result.errcode }),
+      // 43101: WeChat holds none of this template's credits for the user: void them all.
+      ...voidsAfter(credit, result.errcode),
     };
   }
 

@@ -4,6 +4,7 @@
  * error shape without a stack, and no refused request changes the log.
  */
 import assert from "node:assert/strict";
+import { PUSH_ENV } from "../subscribe/rig.ts";
 import { ADMIN, AUDITOR, login, startRig, STORES } from "./login_helpers.ts";
 import { prng } from "../../tools/wechat_sim.ts";
 
@@ -154,6 +155,7 @@ for (const store of STORES) {
     const rig = await startRig(store, {
       RATE_LIMIT_PER_USER: "1000000",
       RATE_LIMIT_PER_IP: "1000000",
+      ...PUSH_ENV, // every endpoint configured, WeChat's event push included
     });
     try {
       const alice = await login(rig, "alice");

@@ -5,6 +5,7 @@ import { RebuildRunningError } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { creditIndexContract } from "./credit_index_contract.ts";
 import { storeContract, type StoreFactory } from "./store_contract.ts";
+import { subscriptionContract } from "./subscription_contract.ts";
 import { consume } from "../helpers/store_calls.ts";
 
 const prefixes = new WeakMap<object, string>();
@@ -17,6 +18,7 @@ const factory: StoreFactory = ({ segmentEvents, shareWith }) => {
 };
 storeContract("redis", factory);
 creditIndexContract("redis", factory);
+subscriptionContract("redis", factory);
 
 Deno.test("redis: a rebuild leaves no key of the projection it replaced", async () => {
   const prefix = uniquePrefix("drop");

@@ -8,34 +8,39 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** An error meant for the caller: status, a stable machine code, a human message. */
+/**
+ * An error meant for the caller: status, a stable machine code, a human message, and optional
+ * `details` added to the error object (e.g. `problems` of `invalid_message_data`).
+ */
 export class ApiError extends HTTPException {
   constructor(
     status: ContentfulStatusCode,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly details: Record<string, unknown> = {},
   ) {
     super(status, { message });
     this.name = "ApiError";
   }
 }
 
-/** The JSON error body, with optional extra headers (e.g. `Retry-After`). */
+/** The JSON error body, with optional extra headers (e.g. `Retry-After`) and details. */
 export function errorResponse(
   c: Context,
   status: ContentfulStatusCode,
   code: string,
   message: string,
   headers: Record<string, string> = {},
+  details: Record<string, unknown> = {},
 ): Response {
-  return c.json({ error: { code, message } }, status, headers);
+  return c.json({ error: { code, message, ...details } }, status, headers);
 }
 
 /** Maps any thrown error to the JSON error body; never leaks a stack or a secret. */
 export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) {
-    return errorResponse(c, err.status, err.code, err.message, err.headers);
+    return errorResponse(c, err.status, err.code, err.message, err.headers, err.details);
   }
   if (err instanceof HTTPException) {
     // Hono's own middleware (body limit, JWT) throws these; give them our shape.

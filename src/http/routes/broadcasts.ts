@@ -13,9 +13,17 @@ import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
 import { MESSAGE_FIELDS, readMessage, readOpenIds } from "./push_input.ts";
+import type { MessageGate } from "./message_check.ts";
 
-/** The broadcast routes. `push` is `null` when WeChat credentials are not configured. */
-export function broadcastRoutes(config: Config, push: PushService | null): Hono {
+/**
+ * The broadcast routes. `push` is `null` when WeChat credentials are not configured; `gate`
+ * refuses a broadcast whose data its template would refuse, at creation.
+ */
+export function broadcastRoutes(
+  config: Config,
+  push: PushService | null,
+  gate?: MessageGate,
+): Hono {
   const app = new Hono();
   const admin = requireRole(config, ["admin"]);
   const ready = () => {
@@ -29,6 +37,7 @@ export function broadcastRoutes(config: Config, push: PushService | null): Hono 
     const body = await readJsonObject(c, ["openIds", ...MESSAGE_FIELDS]);
     const message = readMessage(body);
     const openIds = readOpenIds(body);
+    await gate?.(message);
     const info = await service.broadcasts.create({ ...message, ...(openIds ? { openIds } : {}) });
     service.worker.poke();
     return c.json({ broadcastId: info.broadcastId, total: info.total, state: info.state }, 202);

@@ -6,11 +6,16 @@
  *   prepay_id (3 sends within 7 days) obtained by the team's backend;
  * - `GET /v1/users/:openId/credits` (admin): that user's view, credits listed.
  *
+ * Both views take `?include=subscriptions`: `subscriptions: { mainSwitch, templates: [{
+ * templateId, credits, awaitingWechat, longTerm, lastAnswer, alwaysKeep }] }` (an opt-in, so the
+ * views' shape stays as clients know it).
+ *
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { CreditCaps } from "../../ledger/credit_caps.ts";
-import type { CreditView } from "../../ledger/credit_rules.ts";
+import { type CreditView, isLongTerm } from "../../ledger/credit_rules.ts";
+import type { SubscriptionView } from "../../ledger/subscription_state.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
@@ -76,6 +81,83 @@ export function summarize(openId: string, view: CreditView): CreditSummary {
   };
 }
 
+/** One template's subscription state, as `?include=subscriptions` shows it. */
+export interface TemplateState {
+  templateId: string;
+  /** Live one-time credits (sends left). */
+  credits: number;
+  /** Of those, credits the client reported that WeChat has not confirmed yet. */
+  awaitingWechat: number;
+  /** A long-term subscription is on. */
+  longTerm: boolean;
+  /** The last answer recorded (with WeChat's event push), and who reported it. */
+  lastAnswer: { answer: string; source: string } | null;
+  /** The choice the user keeps ("always keep this choice"), from the client's settings. */
+  alwaysKeep: string | null;
+}
+
+/**
+ * Per template: credits left, long-term on or off, the last answer and the kept choice.
+ *
+ * @example
+ * ```ts
+ * subscriptionSummary(await ledger.view(o), await ledger.subscriptions(o)).templates[0];
+ * // { templateId: "T", credits: 2, awaitingWechat: 0, longTerm: false, lastAnswer: null, ... }
+ * ```
+ */
+export function subscriptionSummary(view: CreditView, state: SubscriptionView) {
+  const byId = new Map<string, TemplateState>();
+  const at = (templateId: string) => {
+    let t = byId.get(templateId);
+    if (!t) {
+      byId.set(
+        templateId,
+        t = {
+          templateId,
+          credits: 0,
+          awaitingWechat: 0,
+          longTerm: false,
+          lastAnswer: null,
+          alwaysKeep: null,
+        },
+      );
+    }
+    return t;
+  };
+  for (const credit of view.credits) {
+    if (credit.kind !== "subscribe" || credit.templateId === undefined) continue;
+    if (isLongTerm(credit)) at(credit.templateId).longTerm = true;
+    else at(credit.templateId).credits++;
+  }
+  for (const t of state.templates) {
+    const entry = at(t.templateId);
+    entry.awaitingWechat = t.awaitingWechat;
+    if (t.answer) entry.lastAnswer = { answer: t.answer, source: t.source ?? "client" };
+  }
+  for (const [templateId, kept] of Object.entries(state.settings?.itemSettings ?? {})) {
+    at(templateId).alwaysKeep = kept;
+  }
+  const templates = [...byId.values()].sort((a, b) =>
+    a.templateId < b.templateId ? -1 : a.templateId > b.templateId ? 1 : 0
+  );
+  return { mainSwitch: state.settings?.mainSwitch ?? null, templates };
+}
+
+/** The summary, with `subscriptions` when the query asks `include=subscriptions`. */
+async function withSubscriptions(
+  ledger: Ledger,
+  openId: string,
+  view: CreditView,
+  include: string | undefined,
+) {
+  const summary = summarize(openId, view);
+  if (include !== "subscriptions") return summary;
+  return {
+    ...summary,
+    subscriptions: subscriptionSummary(view, await ledger.subscriptions(openId)),
+  };
+}
+
 /** What the credit routes need. */
 export interface CreditRouteDeps {
   ledger: Ledger;
@@ -94,7 +176,8 @@ export function creditRoutes(
   const app = new Hono<{ Variables: SessionVariables }>();
   app.get("/v1/me/credits", session, limits, async (c) => {
     const openId = c.get("openId");
-    return c.json(summarize(openId, await ledger.view(openId)));
+    const view = await ledger.view(openId);
+    return c.json(await withSubscriptions(ledger, openId, view, c.req.query("include")));
   });
 
   app.post("/v1/credits", admin, jsonBodyLimit(), async (c) => {
@@ -131,7 +214,8 @@ export function creditRoutes(
       throw new ApiError(400, "invalid_open_id", `openId must be ${OPEN_ID_RULE}`);
     }
     const view = await ledger.view(openId);
-    return c.json({ ...summarize(openId, view), credits: view.credits });
+    const summary = await withSubscriptions(ledger, openId, view, c.req.query("include"));
+    return c.json({ ...summary, credits: view.credits });
   });
   return app;
 }

@@ -8,6 +8,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
+import type { TemplateRegistry } from "../../subscribe/registry.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { creditRoutes } from "./credits.ts";
 import { formIdRoutes } from "./formids.ts";
@@ -35,6 +36,8 @@ export interface CreditsInDeps {
   ledger: Ledger;
   clock: Clock;
   limiters: IntakeLimiters;
+  /** The account's templates (and the SUBSCRIBE_TEMPLATES fallback). */
+  registry: TemplateRegistry;
 }
 
 /**
@@ -42,10 +45,12 @@ export interface CreditsInDeps {
  *
  * @example
  * ```ts
- * app.route("/", creditsInRoutes({ config, ledger, clock, limiters: backends.limiters }));
+ * app.route("/", creditsInRoutes({ config, ledger, clock, limiters, registry }));
  * ```
  */
-export function creditsInRoutes({ config, ledger, clock, limiters }: CreditsInDeps): Hono {
+export function creditsInRoutes(
+  { config, ledger, clock, limiters, registry }: CreditsInDeps,
+): Hono {
   const session = requireSession(config, clock);
   /**
    * Upload limits: per openId (from the session) and per client IP, counted together. A credit
@@ -73,8 +78,8 @@ export function creditsInRoutes({ config, ledger, clock, limiters }: CreditsInDe
   app.route("/", sessionRoutes({ config, clock, ipLimiter: limiters.login }));
   const caps = config.creditCaps;
   app.route("/", formIdRoutes({ ledger, session, limits, caps }));
-  const templates = config.subscribeTemplates;
-  app.route("/", subscriptionRoutes({ ledger, session, limits, caps, templates }));
+  const windowMs = config.subscribe.push ? config.subscribe.confirmWindowSeconds * 1000 : null;
+  app.route("/", subscriptionRoutes({ ledger, session, limits, caps, registry, windowMs }));
   app.route("/", creditRoutes({ ledger, session, limits: limitsOn(limiters.view), admin, caps }));
   return app;
 }

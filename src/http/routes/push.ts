@@ -16,14 +16,18 @@ import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
 import { MESSAGE_FIELDS, readMessage, readOpenId } from "./push_input.ts";
+import type { MessageGate } from "./message_check.ts";
 
 /** Mints a push id. */
 export function newPushId(): string {
   return `p${Date.now().toString(36)}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 }
 
-/** The push route. `push` is `null` when WeChat credentials are not configured. */
-export function pushRoutes(config: Config, push: PushService | null): Hono {
+/**
+ * The push route. `push` is `null` when WeChat credentials are not configured; `gate` checks a
+ * message's data against its template before any credit is taken.
+ */
+export function pushRoutes(config: Config, push: PushService | null, gate?: MessageGate): Hono {
   const app = new Hono();
   app.post("/v1/push", requireRole(config, ["admin"]), jsonBodyLimit(), async (c) => {
     if (!push) {
@@ -32,6 +36,7 @@ export function pushRoutes(config: Config, push: PushService | null): Hono {
     const body = await readJsonObject(c, ["openId", ...MESSAGE_FIELDS]);
     const openId = readOpenId(body);
     const message = readMessage(body);
+    await gate?.(message);
     const key = c.req.header("idempotency-key");
     const send = async () => {
       const pushId = newPushId();

@@ -1,35 +1,51 @@
 /**
- * `POST /v1/subscriptions` (session token) `{ results, reportId? }`: what
- * `wx.requestSubscribeMessage` returned. Each template the user accepted (`accept`, or
- * `acceptWithAudio` / `acceptWithAlert`: accepted with a reminder) becomes one `subscribe`
- * credit for that template; "reject", "ban" and "filter" are counted and ignored.
+ * `POST /v1/subscriptions` (session token) `{ results, reportId?, settings? }`: what
+ * `wx.requestSubscribeMessage` returned, and optionally what `wx.getSetting({ withSubscriptions:
+ * true })` says (`settings: { mainSwitch, itemSettings? }`, recorded when it changed). Each
+ * template the user accepted (`accept`, `acceptWithAudio`, `acceptWithAlert`) becomes one
+ * `subscribe` credit for that template (a long-term template: the user's one long-term credit);
+ * `reject`, `ban` and `filter` are counted in `ignored`.
+ *
+ * Without WeChat's event push the report stands as it always did: its credits are the only
+ * events. With it (`WECHAT_PUSH_TOKEN`), every answer is recorded and an accept WeChat also
+ * reports is counted once (src/ledger/answer_rules.ts): `provisional` counts credits waiting for
+ * WeChat's confirmation (they expire unconfirmed after `SUBSCRIBE_CONFIRM_WINDOW_SECONDS`),
+ * `confirmed` accepts WeChat had reported first; both present only when not 0.
  *
  * A report may carry a `reportId` chosen by the client: sending the same report again (a retry
  * after a lost answer) then yields duplicates instead of extra credits.
  *
- * An accepted template yields no credit when it is not on the allow-list (`SUBSCRIBE_TEMPLATES`,
- * `unknown_template`), or when the user holds as many live credits as the caps allow
- * (`user_full`, `template_full`): each is listed in `rejected`, present when not empty.
+ * An accepted template yields no credit when it is not one of the account's templates (the
+ * template registry once synced, else the allow-list `SUBSCRIBE_TEMPLATES`: `unknown_template`),
+ * or when the user holds as many live credits as the caps allow (`user_full`, `template_full`):
+ * each is listed in `rejected`, present when not empty.
  *
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import { ACCEPTS, type AnswerItem } from "../../ledger/answer_rules.ts";
 import type { CapReason, CreditCaps } from "../../ledger/credit_caps.ts";
-import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
+import type { SubscribeSettings } from "../../ledger/subscribe_events.ts";
+import type { TemplateRegistry } from "../../subscribe/registry.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { isTemplateId, subscribeCreditId } from "../middleware/input_rules.ts";
 import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
 
-/** Answers that grant a send: accept, with a voice reminder, with a banner reminder (WeChat's). */
-const ACCEPTS = ["accept", "acceptWithAudio", "acceptWithAlert"];
-/** The answers `wx.requestSubscribeMessage` gives per template. */
-const ANSWERS = [...ACCEPTS, "reject", "ban", "filter"] as const;
-type Answer = "reject" | "ban" | "filter";
+/** The refusals `wx.requestSubscribeMessage` gives per template. */
+const REFUSALS = ["reject", "ban", "filter"] as const;
+type Refusal = typeof REFUSALS[number];
+/** Every answer it gives. */
+const ANSWERS: readonly string[] = [...ACCEPTS, ...REFUSALS];
+/** The kept choices `itemSettings` holds. */
+const KEPT = ["accept", "reject", "ban"];
 /** Keys of the `wx.requestSubscribeMessage` result that are not template ids. */
 const NOT_TEMPLATES = ["errMsg", "errCode"];
 /** Most templates one report may carry (WeChat asks for at most 3 at a time). */
 export const MAX_TEMPLATES = 20;
+/** Most kept choices a settings report may carry. */
+const MAX_KEPT = 100;
 const REPORT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why an accepted template got no credit. */
@@ -41,13 +57,49 @@ export interface SubscriptionRouteDeps {
   session: MiddlewareHandler<{ Variables: SessionVariables }>;
   limits: MiddlewareHandler<{ Variables: SessionVariables }>;
   caps: CreditCaps;
-  /** The templates credits may be added for; `null`: any (until a template registry exists). */
-  templates: ReadonlySet<string> | null;
+  /** Which templates may get credits, and which are long-term. */
+  registry: TemplateRegistry;
+  /** With WeChat's event push: how long a client's accept waits for WeChat's; `null`: none. */
+  windowMs: number | null;
+}
+
+/**
+ * The `settings` of a report, validated: `{ mainSwitch: boolean, itemSettings?: { [templateId]:
+ * "accept" | "reject" | "ban" } }` (other fields of WeChat's object are ignored).
+ *
+ * @example
+ * ```ts
+ * readSettings({ mainSwitch: true, itemSettings: { TPL: "accept" } });
+ * ```
+ */
+export function readSettings(raw: unknown): SubscribeSettings {
+  const bad = (why: string): never => {
+    throw new ApiError(400, "invalid_settings", `settings ${why}`);
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    bad("must be wx.getSetting's subscriptionsSetting object");
+  }
+  const { mainSwitch, itemSettings = {} } = raw as Record<string, unknown>;
+  if (typeof mainSwitch !== "boolean") bad("need mainSwitch: true or false");
+  if (typeof itemSettings !== "object" || itemSettings === null || Array.isArray(itemSettings)) {
+    bad("itemSettings must be an object of template id -> accept, reject or ban");
+  }
+  const entries = Object.entries(itemSettings as Record<string, unknown>);
+  if (entries.length > MAX_KEPT) bad(`itemSettings may hold at most ${MAX_KEPT} templates`);
+  for (const [id, choice] of entries) {
+    if (!isTemplateId(id) || !KEPT.includes(choice as string)) {
+      bad("itemSettings must map template ids (1-128 printable ASCII) to accept, reject or ban");
+    }
+  }
+  return {
+    mainSwitch: mainSwitch as boolean,
+    itemSettings: Object.fromEntries(entries) as Record<string, string>,
+  };
 }
 
 /** The subscriptions route. */
 export function subscriptionRoutes(
-  { ledger, session, limits, caps, templates }: SubscriptionRouteDeps,
+  { ledger, session, limits, caps, registry, windowMs }: SubscriptionRouteDeps,
 ): SessionApp {
   return new Hono<{ Variables: SessionVariables }>().post(
     "/v1/subscriptions",
@@ -55,7 +107,7 @@ export function subscriptionRoutes(
     limits,
     jsonBodyLimit(),
     async (c) => {
-      const body = await readJsonObject(c, ["results", "reportId"]);
+      const body = await readJsonObject(c, ["results", "reportId", "settings"]);
       const { results } = body;
       if (typeof results !== "object" || results === null || Array.isArray(results)) {
         throw new ApiError(400, "invalid_results", "results must be the object WeChat returned");
@@ -64,6 +116,7 @@ export function subscriptionRoutes(
       if (typeof reportId !== "string" || !REPORT_ID.test(reportId)) {
         throw new ApiError(400, "invalid_report_id", "reportId must be 1-64 of [A-Za-z0-9_-]");
       }
+      const settings = body.settings === undefined ? undefined : readSettings(body.settings);
       const entries = Object.entries(results).filter(([key]) => !NOT_TEMPLATES.includes(key));
       if (entries.length === 0 || entries.length > MAX_TEMPLATES) {
         throw new ApiError(
@@ -72,9 +125,6 @@ export function subscriptionRoutes(
           `results must hold 1 to ${MAX_TEMPLATES} templates`,
         );
       }
-      const ignored: Record<Answer, number> = { reject: 0, ban: 0, filter: 0 };
-      const credits: CollectItem[] = [];
-      const rejected: { templateId: string; reason: TemplateRejectReason }[] = [];
       for (const [templateId, answer] of entries) {
         if (!isTemplateId(templateId)) {
           throw new ApiError(400, "invalid_template_id", "a template id is 1-128 printable ASCII");
@@ -86,32 +136,49 @@ export function subscriptionRoutes(
             `each template's answer is one of ${ANSWERS.join(", ")}`,
           );
         }
-        const accepted = ACCEPTS.includes(answer as string);
-        if (accepted && templates !== null && !templates.has(templateId)) {
-          rejected.push({ templateId, reason: "unknown_template" });
-        } else if (accepted) {
-          credits.push({
-            formId: subscribeCreditId(reportId, templateId),
-            kind: "subscribe",
-            templateId,
-          });
-        } else ignored[answer as Answer]++;
       }
-      const outcome = credits.length > 0
-        ? await ledger.collect(c.get("openId"), credits, caps)
-        : { accepted: [], duplicates: [], expired: [] };
-      if (outcome.refused) {
-        const templateOf = new Map(credits.map((credit) => [credit.formId, credit.templateId!]));
-        for (const { formId, reason } of outcome.refused) {
-          rejected.push({ templateId: templateOf.get(formId)!, reason });
+      const ignored: Record<Refusal, number> = { reject: 0, ban: 0, filter: 0 };
+      const items: AnswerItem[] = [];
+      const rejected: { templateId: string; reason: TemplateRejectReason }[] = [];
+      for (const [templateId, answer] of entries as [string, string][]) {
+        const accept = ACCEPTS.includes(answer);
+        if (!accept) ignored[answer as Refusal]++;
+        const { allowed, longTerm } = await registry.classify(templateId);
+        if (accept && !allowed) rejected.push({ templateId, reason: "unknown_template" });
+        // Refusals are recorded only with the event push (without it, as before: counted).
+        else if (accept || windowMs !== null) {
+          const key = subscribeCreditId(reportId, templateId);
+          items.push({ templateId, answer, key, longTerm, revoke: false });
+        }
+      }
+      const results_ = items.length > 0 || settings
+        ? await ledger.answer({
+          openId: c.get("openId"),
+          source: "client",
+          items,
+          ...(settings ? { settings } : {}),
+          caps,
+          windowMs,
+        })
+        : [];
+      const count = { accepted: 0, duplicates: 0, provisional: 0, confirmed: 0 };
+      for (const { templateId, outcome } of results_) {
+        if (outcome === "user_full" || outcome === "template_full") {
+          rejected.push({ templateId, reason: outcome });
+        } else if (outcome === "duplicate" || outcome === "active") count.duplicates++;
+        else if (outcome === "credited" || outcome === "provisional" || outcome === "confirmed") {
+          count.accepted++;
+          if (outcome !== "credited") count[outcome]++;
         }
       }
       return c.json({
         reportId,
-        accepted: outcome.accepted.length,
-        duplicates: outcome.duplicates.length,
+        accepted: count.accepted,
+        duplicates: count.duplicates,
         ignored,
         ...(rejected.length > 0 ? { rejected } : {}),
+        ...(count.provisional > 0 ? { provisional: count.provisional } : {}),
+        ...(count.confirmed > 0 ? { confirmed: count.confirmed } : {}),
       });
     },
   );

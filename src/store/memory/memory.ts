@@ -13,19 +13,38 @@ import {
   type Credit,
   type CreditFilter,
   type CreditView,
+  isLongTerm,
   isValid,
   pickCredit,
   viewOf,
 } from "../../ledger/credit_rules.ts";
+import {
+  type AnswerRequest,
+  type AnswerResult,
+  answerStep,
+  liveOfTemplate,
+} from "../../ledger/answer_rules.ts";
+import { type RegisteredTemplate, sameTemplates } from "../../ledger/registry.ts";
+import {
+  applySubscriptionEvent,
+  emptySubscriptions,
+  type SubscriptionProjection,
+  type SubscriptionView,
+  subscriptionViewOf,
+} from "../../ledger/subscription_state.ts";
 import { isDuplicate } from "../../ledger/spend_groups.ts";
 import {
+  creditsVoided,
   formIdCollected,
   formIdConsumed,
   type LedgerEvent,
   type LogHead,
   type StoredEvent,
+  subscribeSettingsReported,
+  templatesSynced,
 } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
+import { count, holdsValid, liveCounts } from "./counts.ts";
 import {
   type BroadcastTally,
   type DeliveryOutcome,
@@ -72,6 +91,7 @@ export class MemoryStore implements LedgerStore {
   readonly kind = "memory" as const;
   #log: StoredEvent[] = [];
   #projection: ProjectionState = new Map();
+  #subscriptions: SubscriptionProjection = emptySubscriptions();
   #broadcasts = new Map<string, BroadcastRecord>();
 
   collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
@@ -143,12 +163,61 @@ export class MemoryStore implements LedgerStore {
       // Applies only while the user's state is the expected one: idempotent, never counted twice.
       if (tracked && !outcomeApplies(bc.states.get(o.openId), o.credit)) continue;
       this.#commit(outcomeEvents(o), now);
+      if (o.voids) this.#void(o.openId, o.voids.templateId, o.voids.reason, now);
       if (!tracked) continue;
       const effect = afterOutcome(o.state!, o.errcode);
       bc.states.set(o.openId, effect.state);
       count(bc.tally, effect.counts);
     }
     return Promise.resolve();
+  }
+
+  answer(request: AnswerRequest, now: number): Promise<AnswerResult[]> {
+    const { openId, settings } = request;
+    const held = () => ({
+      credits: this.#projection.get(openId),
+      user: this.#subscriptions.users.get(openId),
+    });
+    if (settings) {
+      const event = subscribeSettingsReported(openId, settings);
+      const old = held().user?.settings;
+      if (
+        !old ||
+        JSON.stringify(subscribeSettingsReported(openId, old).data) !== JSON.stringify(event.data)
+      ) {
+        this.#commit([event], now);
+      }
+    }
+    // Each item's events are folded before the next item is decided, as answer.lua does.
+    const results = request.items.map((item) => {
+      const { events, result } = answerStep(request, item, held(), now);
+      this.#commit(events, now);
+      return result;
+    });
+    return Promise.resolve(results);
+  }
+
+  subscriptions(openId: string, now: number): Promise<SubscriptionView> {
+    return Promise.resolve(
+      structuredClone(subscriptionViewOf(this.#subscriptions.users.get(openId), now)),
+    );
+  }
+
+  syncTemplates(templates: RegisteredTemplate[], now: number): Promise<boolean> {
+    if (sameTemplates(this.#subscriptions.templates, templates)) return Promise.resolve(false);
+    this.#commit([templatesSynced(templates)], now);
+    return Promise.resolve(true);
+  }
+
+  templates(): Promise<RegisteredTemplate[] | null> {
+    return Promise.resolve(structuredClone(this.#subscriptions.templates));
+  }
+
+  /** Voids the user's live credits of a template in one event (none: nothing appended). */
+  #void(openId: string, templateId: string, reason: "errcode_43101" | "revoked", now: number) {
+    const live = liveOfTemplate(this.#projection.get(openId)?.values() ?? [], templateId, now);
+    if (live.length === 0) return;
+    this.#commit([creditsVoided(openId, templateId, reason, live.map((c) => c.formId))], now);
   }
 
   tally(broadcastId: string): Promise<BroadcastTally> {
@@ -165,6 +234,8 @@ export class MemoryStore implements LedgerStore {
     const { credit, expired } = pickCredit(credits.values(), filter, now);
     for (const gone of expired) credits.delete(gone.formId);
     if (credit === null) return { status: "none" };
+    // A long-term subscription is never used up: no event, nothing changes.
+    if (isLongTerm(credit)) return { status: "taken", credit: { ...credit } };
     // Copied before the commit, which folds the event into (and so changes) `credit`.
     const taken = { ...credit, uses: credit.uses - 1 };
     this.#commit([formIdConsumed(openId, pushId, credit.formId)], now);
@@ -229,8 +300,13 @@ export class MemoryStore implements LedgerStore {
 
   rebuild(_now: number): Promise<RebuildResult> {
     const fresh: ProjectionState = new Map();
-    for (const event of this.#log) applyEvent(fresh, event);
+    const subscriptions = emptySubscriptions();
+    for (const event of this.#log) {
+      applyEvent(fresh, event);
+      applySubscriptionEvent(subscriptions, event, Date.parse(event.at));
+    }
     this.#projection = fresh;
+    this.#subscriptions = subscriptions;
     return Promise.resolve({ events: this.#log.length, users: fresh.size });
   }
 
@@ -259,37 +335,8 @@ export class MemoryStore implements LedgerStore {
       const stored = Object.freeze({ type: event.type, data, id: `${seq}-0`, seq, at, prev, hash });
       this.#log.push(stored as StoredEvent);
       applyEvent(this.#projection, event);
+      applySubscriptionEvent(this.#subscriptions, event, now);
       return seq;
     });
   }
-}
-
-/** Whether any of `credits` is valid at `now`. */
-function holdsValid(credits: Map<string, Credit>, now: number): boolean {
-  for (const credit of credits.values()) if (isValid(credit, now)) return true;
-  return false;
-}
-
-/**
- * The user's live credits at `now`, in all and by subscribe template, for the caps. The memory
- * store holds no index: it counts the user's credits, which the caps keep to a few hundred.
- */
-function liveCounts(
-  credits: Map<string, Credit> | undefined,
-  now: number,
-): { user: number; templates: Map<string, number> } {
-  const live = { user: 0, templates: new Map<string, number>() };
-  for (const credit of credits?.values() ?? []) {
-    if (!isValid(credit, now)) continue;
-    live.user++;
-    if (credit.kind !== "subscribe") continue;
-    const template = credit.templateId ?? "";
-    live.templates.set(template, (live.templates.get(template) ?? 0) + 1);
-  }
-  return live;
-}
-
-/** Adds one to each of `fields` in a tally. */
-function count(tally: Record<string, number>, fields: string[]): void {
-  for (const field of fields) tally[field] = (tally[field] ?? 0) + 1;
 }

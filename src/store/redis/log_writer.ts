@@ -7,6 +7,7 @@
  */
 import type { Redis } from "@upstash/redis";
 import { BROADCAST_STATE_TTL_MS } from "../../ledger/delivery.ts";
+import { LONG_TERM_PREFIX } from "../../ledger/credit_rules.ts";
 import { CREDIT_VALUE_CONSTANTS } from "./credit_value.ts";
 import { ENTRY_FIELD, FIELD_SEPARATOR, TYPE_CODE } from "./entry.ts";
 import type { LedgerKeys } from "./keys.ts";
@@ -45,7 +46,12 @@ export const LIB_CONSTANTS: LuaConstants = {
   NOT_INDEXED,
   FIELD_SEPARATOR,
   ENTRY_FIELD,
-  ENTRY_CODE: { FormIdConsumed: TYPE_CODE.FormIdConsumed, PushFailed: TYPE_CODE.PushFailed },
+  ENTRY_CODE: {
+    FormIdCollected: TYPE_CODE.FormIdCollected,
+    FormIdConsumed: TYPE_CODE.FormIdConsumed,
+    PushFailed: TYPE_CODE.PushFailed,
+  },
+  LONG_TERM_PREFIX,
   BROADCAST_STATE_TTL_MS,
 };
 

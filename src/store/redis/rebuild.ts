@@ -10,6 +10,13 @@ import type { Redis } from "@upstash/redis";
 import { DELETE_IF_EQUALS_LUA } from "../../coordination/redis.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
+import {
+  applySubscriptionEvent,
+  emptySubscriptions,
+  type SubscriptionProjection,
+} from "../../ledger/subscription_state.ts";
+import { canonicalJson } from "../../chain/chain.ts";
+import { WRITE_SUBS_LUA, writeSubsArgs } from "./write_subs.ts";
 import { type RebuildResult, RebuildRunningError } from "../../ledger/store.ts";
 import { CREDIT_VALUE_CONSTANTS, creditValue, indexEntry, usersScore } from "./credit_value.ts";
 import { readEntry } from "./entry.ts";
@@ -63,7 +70,22 @@ const FOLD_PAGE = 4_000;
 /** Pages read ahead while folding the log. */
 const FOLD_PAGES_IN_FLIGHT = 4;
 /** The event types that change a projection; a rebuild does not decode the others. */
-const FOLDED_TYPES = new Set(["FormIdCollected", "FormIdConsumed", "FormIdReleased"]);
+const FOLDED_TYPES = new Set([
+  "FormIdCollected",
+  "FormIdConsumed",
+  "FormIdReleased",
+  "CreditsVoided",
+  "CreditConfirmed",
+  "SubscriptionAnswered",
+  "SubscribeSettingsReported",
+  "TemplatesSynced",
+]);
+
+/** What a rebuild folds the log into: the credits and the subscription state. */
+interface Folded {
+  credits: ProjectionState;
+  subs: SubscriptionProjection;
+}
 
 /**
  * Rebuilds one ledger's projection.
@@ -83,6 +105,7 @@ export class Rebuilder {
   readonly #swap: LuaScript;
   readonly #writeUsers: LuaScript;
   readonly #dropUsers: LuaScript;
+  readonly #writeSubs: LuaScript;
   readonly #unlock: LuaScript;
 
   constructor(
@@ -100,6 +123,7 @@ export class Rebuilder {
     this.#swap = loadScript(redis, SWAP_LUA);
     this.#writeUsers = loadScript(redis, WRITE_USERS_LUA);
     this.#dropUsers = loadScript(redis, DROP_USERS_LUA);
+    this.#writeSubs = loadScript(redis, WRITE_SUBS_LUA);
     this.#unlock = loadScript(redis, DELETE_IF_EQUALS_LUA);
   }
 
@@ -117,9 +141,10 @@ export class Rebuilder {
       const old = (await this.#redis.get<string>(this.#keys.projection)) ?? "0";
       // The version keeps the credit index (lib.lua refuses to write to one that does not).
       await this.#redis.set(this.#keys.indexed(version), "1");
-      const state: ProjectionState = new Map();
+      const state: Folded = { credits: new Map(), subs: emptySubscriptions() };
       let covered = await this.#fold(state, 0, (await this.#sealer.seal()).seq);
-      await this.#write(version, state, state.keys(), now, true);
+      const everyone = new Set([...state.credits.keys(), ...state.subs.users.keys()]);
+      await this.#write(version, state, everyone, now, true);
       for (;;) {
         const moved = Number(
           await this.#swap.exec(
@@ -135,7 +160,7 @@ export class Rebuilder {
       }
       live = true;
       await this.#drop(old);
-      return { events: covered, users: state.size };
+      return { events: covered, users: state.credits.size };
     } finally {
       // A rebuild that failed before its swap leaves no half-written version behind (unless the
       // swap went through and only its answer was lost: then the version is live, and stays).
@@ -152,7 +177,7 @@ export class Rebuilder {
    * content, not its proof: it reads plain XRANGE pages, several in flight, and skips the chain
    * strings and the time of each event (verification is the audit's job).
    */
-  async #fold(state: ProjectionState, after: number, to: number, touched?: Set<string>) {
+  async #fold(state: Folded, after: number, to: number, touched?: Set<string>) {
     const seg = (await this.#reader.layout())?.seg ?? this.#segmentEvents;
     const pages: { last: number; entries: Promise<RawEntry[][]> }[] = [];
     let requested = after;
@@ -178,8 +203,10 @@ export class Rebuilder {
           if (!entry) throw new Error(`log entry ${id} is not an event`);
           if (entry.data === undefined) continue; // not a type the fold needs
           const event = entry as unknown as LedgerEvent;
-          applyEvent(state, event);
-          touched?.add((event.data as { openId: string }).openId);
+          applyEvent(state.credits, event);
+          applySubscriptionEvent(state.subs, event, Number(entry.a));
+          const openId = (event.data as { openId?: string }).openId;
+          if (openId !== undefined) touched?.add(openId);
         }
       }
       if (next < page.last) throw new Error(`log ends at ${next}, head ${to}`);
@@ -187,10 +214,13 @@ export class Rebuilder {
     return next;
   }
 
-  /** Writes the given users of `state` into projection `version`, replacing what was there. */
+  /**
+   * Writes the given users of `state` into projection `version`, replacing what was there, and
+   * the template registry.
+   */
   async #write(
     version: string,
-    state: ProjectionState,
+    state: Folded,
     openIds: Iterable<string>,
     now: number,
     fresh: boolean,
@@ -210,13 +240,39 @@ export class Rebuilder {
     }
     if (chunk.length > 0) await flush();
     await Promise.all(inFlight);
+    const templates = state.subs.templates;
+    if (templates !== null) {
+      await this.#redis.set(`${this.#base(version)}tpl`, canonicalJson(templates));
+    }
   }
 
-  /**
-   * One write_users.lua call writing each user's credits hash, credit index and users index
-   * entry.
-   */
-  #writeChunk(
+  /** Writes one chunk of users: their credits, then their subscription state. */
+  async #writeChunk(
+    version: string,
+    state: Folded,
+    openIds: string[],
+    now: number,
+    fresh: boolean,
+  ): Promise<unknown> {
+    // Subscription state after the credits: write_users.lua clears a live version's user keys.
+    await this.#writeCredits(version, state.credits, openIds, now, fresh);
+    return this.#writeSubscriptions(version, state.subs, openIds, now);
+  }
+
+  /** One write_subs.lua call for the users of `openIds` with subscription state. */
+  #writeSubscriptions(
+    version: string,
+    subs: SubscriptionProjection,
+    openIds: string[],
+    now: number,
+  ): Promise<unknown> {
+    const args = writeSubsArgs(this.#base(version), subs, openIds, now);
+    if (args === null) return Promise.resolve();
+    return this.#writeSubs.exec([this.#keys.users(version)], args);
+  }
+
+  /** One write_users.lua call writing each user's credits hash, credit index and users entry. */
+  #writeCredits(
     version: string,
     state: ProjectionState,
     openIds: string[],
@@ -262,6 +318,6 @@ export class Rebuilder {
       if (openIds.length === 0) break;
       await this.#dropUsers.exec([], [this.#base(version), ...openIds]);
     }
-    await this.#redis.unlink(index, this.#keys.indexed(version));
+    await this.#redis.unlink(index, this.#keys.indexed(version), `${this.#base(version)}tpl`);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Credit } from "../../ledger/credit_rules.ts";
 import type { DeliveryOutcome } from "../../ledger/delivery.ts";
-import { afterOutcome, takenState } from "../../ledger/delivery_rules.ts";
+import { afterOutcome, releases, takenState } from "../../ledger/delivery_rules.ts";
 import { formIdReleased, type LedgerEvent } from "../../ledger/events.ts";
 import { BROADCAST_STATE_CONSTANTS, pushBroadcastKeys } from "./broadcast_state.ts";
 import { creditValue } from "./credit_value.ts";
@@ -80,10 +80,11 @@ export function recordScript(
       const counts = effect?.counts ?? [];
       args.push(String(counts.length));
       for (const field of counts) args.push(field);
-      if (o.release && c) pushRelease(args, o.openId, o.pushId, c);
+      if (releases(o) && c) pushRelease(args, o.openId, o.pushId, c);
       else args.push("", "", "", "");
       args.push(String(o.events.length));
       pushEntries(args, o.events);
+      args.push(o.voids?.templateId ?? "", o.voids?.reason ?? "");
     }
     await log.write("record", script, args);
   };

@@ -35,6 +35,11 @@ import { recordScript } from "./record.ts";
 import { CHAIN_CHUNK, Sealer } from "./sealer.ts";
 import { takeScript } from "./take.ts";
 import { tallyScript } from "./tally.ts";
+import { answerScript } from "./answer.ts";
+import { SubscriptionScripts } from "./subscriptions.ts";
+import type { AnswerRequest, AnswerResult } from "../../ledger/answer_rules.ts";
+import type { RegisteredTemplate } from "../../ledger/registry.ts";
+import type { SubscriptionView } from "../../ledger/subscription_state.ts";
 
 /**
  * How to reach Redis and where the ledger lives in it.
@@ -91,6 +96,8 @@ export class RedisStore implements LedgerStore {
   readonly #take: ReturnType<typeof takeScript>;
   readonly #record: ReturnType<typeof recordScript>;
   readonly #tally: ReturnType<typeof tallyScript>;
+  readonly #answer: ReturnType<typeof answerScript>;
+  readonly #subscriptions: SubscriptionScripts;
 
   constructor(redis: Redis, prefix: string, segmentEvents: number, chainChunk = CHAIN_CHUNK) {
     this.#redis = redis;
@@ -104,6 +111,24 @@ export class RedisStore implements LedgerStore {
     this.#take = takeScript(log, keys);
     this.#record = recordScript(log, keys);
     this.#tally = tallyScript(redis, keys);
+    this.#answer = answerScript(log);
+    this.#subscriptions = new SubscriptionScripts(redis, keys, prefix, log);
+  }
+
+  answer(request: AnswerRequest, now: number): Promise<AnswerResult[]> {
+    return this.#answer(request, now);
+  }
+
+  subscriptions(openId: string, now: number): Promise<SubscriptionView> {
+    return this.#subscriptions.view(openId, now);
+  }
+
+  syncTemplates(templates: RegisteredTemplate[], now: number): Promise<boolean> {
+    return this.#subscriptions.sync(templates, now);
+  }
+
+  templates(): Promise<RegisteredTemplate[] | null> {
+    return this.#subscriptions.templates();
   }
 
   async collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {

@@ -8,6 +8,7 @@ import { LOST_DELIVERY, type TakeRequest, type TakeResult } from "../../ledger/d
 import { afterOutcome } from "../../ledger/delivery_rules.ts";
 import { BROADCAST_STATE_CONSTANTS, pushBroadcastKeys } from "./broadcast_state.ts";
 import { spendGroupsOf } from "../../ledger/spend_groups.ts";
+import { isLongTerm } from "../../ledger/credit_rules.ts";
 import { KIND_LETTER, parseCredit } from "./credit_value.ts";
 import type { LedgerKeys } from "./keys.ts";
 import { type LogWriter, writingScriptSource } from "./log_writer.ts";
@@ -80,7 +81,10 @@ export function takeScript(
     for (let i = 0; i < flat.length; i += 3) {
       const code = flat[i];
       if (code === TAKE_REPLY.taken) {
-        results.push({ status: "taken", credit: parseCredit(flat[i + 1], flat[i + 2], 1) });
+        // A long-term subscription's use is never taken (isLongTerm).
+        const credit = parseCredit(flat[i + 1], flat[i + 2]);
+        if (!isLongTerm(credit)) credit.uses -= 1;
+        results.push({ status: "taken", credit });
       } else if (code === TAKE_REPLY.lost) results.push({ status: "lost", formId: flat[i + 1] });
       else results.push({ status: code === TAKE_REPLY.done ? "done" : "none" });
     }

@@ -34,10 +34,17 @@ local function group_of(kind, template)
 end
 
 -- Every key one user has in the projection version under `base`: the hash, the credit index,
--- the spent index and the group of each live credit (found from the hash's values).
+-- the spent index and the group of each live credit (found from the hash's values), and the
+-- subscription state (answer.lua): answers, settings, seen keys, and the waiting accepts of
+-- each template with an answer.
 local function user_keys(base, open_id)
   local hash = base .. 'u:' .. open_id
-  local keys = { hash, base .. 'c:' .. open_id, base .. 's:' .. open_id }
+  local keys = { hash, base .. 'c:' .. open_id, base .. 's:' .. open_id, base .. 'sa:' .. open_id,
+    base .. 'ss:' .. open_id, base .. 'sn:' .. open_id }
+  for _, template in ipairs(redis.call('HKEYS', base .. 'sa:' .. open_id)) do
+    keys[#keys + 1] = base .. 'pc:' .. open_id .. ':' .. template
+    keys[#keys + 1] = base .. 'pw:' .. open_id .. ':' .. template
+  end
   local seen = {}
   local flat = redis.call('HGETALL', hash)
   for i = 2, #flat, 2 do

@@ -1,6 +1,7 @@
 -- credits.lua: a user's credits in the live projection and their index; prepended after
 -- lib.lua and credit_value.lua to every writing script. TypeScript owner:
--- src/store/redis/log_writer.ts. Constants: PRUNE_BATCH, WALK_PAGE (log_writer.ts).
+-- src/store/redis/log_writer.ts. Constants: PRUNE_BATCH, WALK_PAGE (log_writer.ts),
+-- LONG_TERM_PREFIX (src/ledger/credit_rules.ts).
 --
 -- Per user, under BASE (<prefix>:p<version>:), src/store/redis/keys.ts:
 --   u:<openId>          HASH formId -> "<expiresAt ms, 0 = never>|<uses left>|<kind>|<template>"
@@ -114,6 +115,10 @@ local function take_credit(open_id, groups, push_id)
   local key = user_key(open_id)
   local value = redis.call('HGET', key, best_id)
   local expires, uses, kind, template = parse_credit(value)
+  -- A long-term subscription is never used up: no event, nothing changes (isLongTerm).
+  if kind == SUBSCRIBE and string.sub(best_id, 1, #LONG_TERM_PREFIX) == LONG_TERM_PREFIX then
+    return best_id, value
+  end
   if uses == 1 then
     unindex_credit(open_id, best_id, uses, kind, template)
     -- Spent: kept for dedupe until it expires; a never-expiring one's id is never uploaded.
@@ -157,4 +162,30 @@ local function release_credit(open_id, form_id, gone_value, t, d)
   end
   redis.call('ZADD', users_key(), 'GT', users_score_of(expires), open_id)
   return append(t, d)
+end
+
+-- Voids the user's live credits of one template (liveOfTemplate: its group, in spend order) as
+-- if every use left were taken, and appends one CreditsVoided; nothing when none is live.
+-- Returns the number voided.
+local function void_template(open_id, template, reason)
+  local group = group_key(open_id, group_of(SUBSCRIBE, template))
+  local ids = redis.call('ZRANGEBYSCORE', group, '(' .. NOW_TEXT, '+inf')
+  if #ids == 0 then return 0 end
+  local key = user_key(open_id)
+  local quoted = {}
+  for k, id in ipairs(ids) do
+    local expires, uses, kind = parse_credit(redis.call('HGET', key, id))
+    unindex_credit(open_id, id, uses, kind, template)
+    if expires == '0' then
+      redis.call('HDEL', key, id)
+    else
+      redis.call('HSET', key, id, credit_value(expires, 0, kind, template))
+      index_credit(open_id, id, expires, 0, kind, template)
+    end
+    quoted[k] = json_string(id)
+  end
+  append('CreditsVoided', '{"formIds":[' .. table.concat(quoted, ',') .. '],"openId":'
+    .. json_string(open_id) .. ',"reason":' .. json_string(reason) .. ',"templateId":'
+    .. json_string(template) .. '}')
+  return #ids
 end
