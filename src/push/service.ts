@@ -15,7 +15,15 @@ import { AccessTokens } from "../wechat/token.ts";
 import { Broadcasts } from "./broadcast.ts";
 import { Deliverer } from "./deliver.ts";
 import { Idempotency } from "./idempotency.ts";
+import { Outbox } from "./outbox.ts";
+import { SendSlots } from "./send_slots.ts";
 import { BroadcastWorker } from "./worker.ts";
+
+/**
+ * Most outcomes the outbox holds (a few hundred bytes each): past it, sending waits for room,
+ * so memory stays bounded however long the store is away.
+ */
+export const OUTBOX_MAX_OUTCOMES = 10_000;
 
 /** The push machinery of one instance. */
 export interface PushService {
@@ -24,6 +32,8 @@ export interface PushService {
   tokens: AccessTokens;
   client: WeChatClient;
   deliverer: Deliverer;
+  /** Outcomes waiting to be written while the store is unreachable. */
+  outbox: Outbox;
   broadcasts: Broadcasts;
   worker: BroadcastWorker;
   idempotency: Idempotency;
@@ -76,7 +86,14 @@ export function createPushService(
     timeoutMs: push.timeoutMs,
     concurrency: push.concurrency,
   }, fetch);
-  const deliverer = new Deliverer(new Ledger(store, expiryRulesOf(config), clock), client, push);
+  const ledger = new Ledger(store, expiryRulesOf(config), clock);
+  const outbox = new Outbox((broadcastId, outcomes) => ledger.record(broadcastId, outcomes), {
+    maxOutcomes: OUTBOX_MAX_OUTCOMES,
+    baseDelayMs: 100,
+    maxDelayMs: 5_000,
+  });
+  // One slot per WeChat call in flight: the client's own bound is never the one that waits.
+  const deliverer = new Deliverer(ledger, client, push, new SendSlots(push.concurrency), outbox);
   const broadcasts = new Broadcasts(store, kv, queue, clock, push.chunkUsers);
   const worker = new BroadcastWorker(queue, broadcasts, deliverer, push);
   const idempotency = new Idempotency(
@@ -84,5 +101,5 @@ export function createPushService(
     push.idempotencyTtlSeconds * 1000,
     push.timeoutMs * push.maxAttempts * push.maxCredits + 60_000,
   );
-  return { kv, queue, tokens, client, deliverer, broadcasts, worker, idempotency };
+  return { kv, queue, tokens, client, deliverer, outbox, broadcasts, worker, idempotency };
 }

@@ -1,0 +1,282 @@
+/**
+ * One batch delivery at work (see deliver.ts): users wait in a ready list; each round asks the
+ * send slots for a batch, takes that many credits in one store call and sends them; answered
+ * outcomes are recorded in batches (a full slice, nothing else being sent, or after a short
+ * linger), then slots go back and users who must go round again rejoin the list.
+ *
+ * @module
+ */
+import type { CreditFilter } from "../ledger/credit_rules.ts";
+import type {
+  DeliveryOutcome,
+  DeliveryRef,
+  DeliveryState,
+  TakeResult,
+} from "../ledger/delivery.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import type { WeChatClient } from "../wechat/client.ts";
+import { INTERRUPTED_MESSAGE, LOCAL } from "../wechat/errcodes.ts";
+import {
+  attempt,
+  type DeliveryReport,
+  type DeliverySettings,
+  filterOf,
+  final,
+  type Progress,
+  progressOf,
+  type PushMessage,
+} from "./attempt.ts";
+import type { Outbox } from "./outbox.ts";
+import type { SendSlots } from "./send_slots.ts";
+
+/** The reports of a batch, and whether WeChat's daily quota stopped it. */
+export interface BatchReport {
+  reports: DeliveryReport[];
+  quotaReached: boolean;
+}
+
+/**
+ * Most deliveries per store call. Redis runs a script alone, so one call for a whole chunk would
+ * hold every other client up while it hashes hundreds of events; slices keep each call short
+ * (~100 events) and are sent together (the client pipelines them into one request).
+ */
+export const STORE_SLICE = 100;
+
+/**
+ * Fewest credits taken in one call while more users wait (fewer when fewer wait): small takes
+ * would cost Redis commands (Upstash bills per command) for no gain.
+ */
+export const MIN_TAKE = 32;
+
+/** Longest an answered outcome waits for others to share its record call. */
+const RECORD_LINGER_MS = 20;
+
+/** What every run shares: the ledger, the WeChat client, the slots and the outbox. */
+export interface Parts {
+  ledger: Ledger;
+  client: WeChatClient;
+  settings: DeliverySettings;
+  slots: SendSlots;
+  outbox: Outbox;
+}
+
+/** An answered (or never sent) delivery whose outcome is to be recorded. */
+interface Answered {
+  p: Progress;
+  outcome: DeliveryOutcome;
+  /** Send slots it holds (0 when nothing was sent). */
+  slots: number;
+}
+
+/**
+ * One `deliverMany`: its users flow through take -> send -> record, batch by batch.
+ *
+ * @example
+ * ```ts
+ * const { reports } = await new DeliveryRun(parts, refs, message, "b1").run();
+ * ```
+ */
+export class DeliveryRun {
+  readonly #all: Progress[];
+  #ready: Progress[];
+  /** Deliveries between their take and their recorded outcome. */
+  #active = 0;
+  /** Deliveries waiting out a backoff before they go round again. */
+  #delayed = 0;
+  #sending = 0;
+  #buffer: Answered[] = [];
+  #linger: ReturnType<typeof setTimeout> | null = null;
+  #written: Promise<void>[] = [];
+  #failure: { err: unknown } | null = null;
+  #quota = false;
+  #changed: (() => void) | null = null;
+
+  constructor(
+    private readonly parts: Parts,
+    refs: DeliveryRef[],
+    private readonly message: PushMessage,
+    private readonly broadcastId: string | undefined,
+  ) {
+    this.#all = refs.map(progressOf);
+    this.#ready = [...this.#all];
+  }
+
+  async run(): Promise<BatchReport> {
+    const { slots } = this.parts;
+    const filter = filterOf(this.message.templateId, this.message.kind);
+    const least = Math.max(1, Math.min(MIN_TAKE, Math.floor(slots.size / 4)));
+    for (;;) {
+      if (this.#quota || this.#failure) this.#ready = [];
+      if (this.#ready.length === 0) {
+        if (this.#active === 0 && this.#delayed === 0) break;
+        await new Promise<void>((resolve) => this.#changed = resolve);
+        continue;
+      }
+      const want = Math.min(this.#ready.length, STORE_SLICE);
+      const n = await slots.acquire(want, Math.min(want, least));
+      if (this.#quota || this.#failure) {
+        slots.release(n);
+        continue;
+      }
+      const batch = this.#ready.splice(0, n);
+      this.#active += batch.length;
+      this.#takeAndSend(batch, filter).catch((err) => this.#fail(err));
+    }
+    // A chunk is acknowledged only once its outcomes are in the ledger.
+    if (this.broadcastId !== undefined) await Promise.all(this.#written);
+    if (this.#failure) throw this.#failure.err;
+    return { reports: this.#all.map((p) => p.report), quotaReached: this.#quota };
+  }
+
+  async #takeAndSend(batch: Progress[], filter: CreditFilter): Promise<void> {
+    const { ledger, client, settings, slots } = this.parts;
+    let taken: TakeResult[];
+    try {
+      taken = await ledger.take({
+        ...filter,
+        broadcastId: this.broadcastId,
+        deliveries: batch.map((p) => p.ref),
+      });
+    } catch (err) {
+      slots.release(batch.length);
+      this.#settle(batch.length);
+      throw err;
+    }
+    const unsent: Answered[] = [];
+    taken.forEach((take, i) => {
+      const p = batch[i];
+      if (take.status !== "taken") {
+        slots.release(1);
+        const outcome = this.#notSent(p, take);
+        if (outcome) unsent.push({ p, outcome, slots: 0 });
+        else this.#settle(1);
+        return;
+      }
+      this.#sending++;
+      attempt(client, settings, p, take.credit, this.message, this.broadcastId).then(
+        (outcome) => {
+          this.#sending--;
+          if (p.last?.class === "quota") this.#quota = true;
+          this.#answered([{ p, outcome, slots: 1 }]);
+        },
+        (err) => {
+          // The client answers every failure; a throw is a bug: the delivery stays taken (the
+          // reclaim calls it unknown) and the run fails.
+          this.#sending--;
+          slots.release(1);
+          this.#settle(1);
+          this.#fail(err);
+        },
+      );
+    });
+    if (unsent.length > 0) this.#answered(unsent);
+  }
+
+  /** The outcome of a delivery that took no credit (`null`: nothing to record). */
+  #notSent(p: Progress, take: TakeResult): DeliveryOutcome | null {
+    if (take.status === "done") {
+      p.report.status = "skipped";
+      return null;
+    }
+    if (take.status === "lost") {
+      Object.assign(p.report, {
+        status: "failed",
+        errcode: LOCAL.INTERRUPTED,
+        errmsg: INTERRUPTED_MESSAGE,
+        class: "unknown",
+      });
+      return null;
+    }
+    // After a spent credit (or a fault) the user has nothing left: that failure stands.
+    const state: DeliveryState = p.last ? "failed" : "no_credit";
+    if (!p.last) p.report.status = "no_credit";
+    // Outside a broadcast there is no state to count: nothing to record.
+    if (this.broadcastId === undefined) return null;
+    return {
+      openId: p.ref.openId,
+      pushId: p.ref.pushId,
+      credit: null,
+      release: false,
+      events: [],
+      state,
+      ...(p.last ? { errcode: p.last.errcode } : {}),
+    };
+  }
+
+  #answered(items: Answered[]): void {
+    this.#buffer.push(...items);
+    if (this.#buffer.length >= STORE_SLICE || this.#sending === 0) this.#flush();
+    else if (this.#linger === null) {
+      this.#linger = setTimeout(() => this.#flush(), RECORD_LINGER_MS);
+    }
+  }
+
+  #flush(): void {
+    if (this.#linger !== null) clearTimeout(this.#linger);
+    this.#linger = null;
+    while (this.#buffer.length > 0) {
+      this.#record(this.#buffer.splice(0, STORE_SLICE)).catch((err) => this.#fail(err));
+    }
+  }
+
+  async #record(items: Answered[]): Promise<void> {
+    const { ledger, slots, outbox } = this.parts;
+    const outcomes = items.map((i) => i.outcome);
+    const held = items.reduce((n, i) => n + i.slots, 0);
+    try {
+      await ledger.record(this.broadcastId, outcomes);
+    } catch {
+      // Kept until written; a delivery whose use went back is not tried again meanwhile.
+      const finals = items.map((i) => final(i.outcome, i.p.last?.errcode));
+      try {
+        this.#written.push((await outbox.add(this.broadcastId, finals)).written);
+      } finally {
+        slots.release(held);
+        this.#settle(items.length);
+      }
+      return;
+    }
+    slots.release(held);
+    for (const { p, outcome } of items) {
+      if (outcome.state !== "retry" || this.#quota || this.#failure) {
+        this.#settle(1);
+        continue;
+      }
+      this.#active--;
+      if (p.last?.class !== "transient") {
+        this.#ready.push(p);
+        continue;
+      }
+      this.#delayed++;
+      setTimeout(() => {
+        this.#delayed--;
+        this.#ready.push(p);
+        this.#wake();
+      }, this.#backoffMs(p.faults));
+    }
+    this.#wake();
+  }
+
+  /** `n` deliveries are done with (recorded, handed over, or given up). */
+  #settle(n: number): void {
+    this.#active -= n;
+    this.#wake();
+  }
+
+  #fail(err: unknown): void {
+    this.#failure ??= { err };
+    this.#wake();
+  }
+
+  #wake(): void {
+    const changed = this.#changed;
+    this.#changed = null;
+    changed?.();
+  }
+
+  /** Exponential backoff with equal jitter: half fixed, half random. */
+  #backoffMs(faults: number): number {
+    const ceiling = this.parts.settings.retryBaseMs * 2 ** (faults - 1);
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  }
+}
