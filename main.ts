@@ -24,7 +24,7 @@ function start(): void {
   if (backends.durable) console.log(backends.description);
   else console.warn(backends.description);
   const { app, push } = createApp({ config, backends, clock: systemClock });
-  Deno.serve({ port: config.port }, app.fetch);
+  const server = Deno.serve({ port: config.port }, app.fetch);
   if (push) {
     // Deno Deploy: no queues and evictable instances, so a cron drives the broadcast worker
     // step (50 s of work a minute). Locally Deno.cron needs --unstable-cron; the loop below is
@@ -35,11 +35,34 @@ function start(): void {
       });
     }
     if (config.push.workerEnabled) push.worker.start();
+    // SIGTERM/SIGINT: stop taking work, finish what is in hand, write the outbox, then exit.
+    const stop = () => void shutDown(server, push, backends).finally(() => Deno.exit(0));
+    Deno.addSignalListener("SIGTERM", stop);
+    Deno.addSignalListener("SIGINT", stop);
   } else {
     console.warn(
       "push: WECHAT_APPID / WECHAT_SECRET unset: push and broadcast endpoints answer 503",
     );
   }
+}
+
+/** How long a graceful shutdown may take to finish its work and write its outbox. */
+const SHUTDOWN_MS = 20_000;
+
+async function shutDown(
+  server: Deno.HttpServer,
+  push: NonNullable<ReturnType<typeof createApp>["push"]>,
+  backends: ReturnType<typeof openBackends>,
+): Promise<void> {
+  const deadline = Date.now() + SHUTDOWN_MS;
+  const late = new Promise((r) => setTimeout(r, SHUTDOWN_MS));
+  await Promise.race([Promise.all([server.shutdown(), push.worker.stop()]), late]);
+  const left = await push.outbox.drain(deadline);
+  if (left > 0) {
+    // Their deliveries end as unknown when reclaimed: say how many, for the operator.
+    console.error(`shutdown: ${left} delivery outcome(s) could not be written to the ledger`);
+  }
+  await backends.close().catch(() => {});
 }
 
 if (import.meta.main) start();

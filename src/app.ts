@@ -60,10 +60,10 @@ export function createApp(deps: AppDeps): Service {
   app.use(secureHeaders());
   app.onError(onError);
   app.notFound(notFound);
-  app.route("/", healthRoutes(store));
+  const push = createPushService({ config, store, coordination, clock, fetch: deps.fetch });
+  app.route("/", healthRoutes(store, push?.outbox));
   app.route("/", eventRoutes(config, store));
   app.route("/", creditsInRoutes({ config, ledger, clock, limiters }));
-  const push = createPushService({ config, store, coordination, clock, fetch: deps.fetch });
   app.route("/", pushRoutes(config, push));
   app.route("/", broadcastRoutes(config, push));
   return { app, ledger, push };

@@ -22,6 +22,7 @@ import type { DeliveryReport, DeliverySettings, PushMessage } from "./attempt.ts
 import { type BatchReport, DeliveryRun, type Parts } from "./delivery_run.ts";
 import { StoreUnavailable } from "./outage.ts";
 import type { Outbox } from "./outbox.ts";
+import type { Reconciler } from "./reconcile.ts";
 import type { SendSlots } from "./send_slots.ts";
 
 export {
@@ -39,7 +40,7 @@ export { type BatchReport, STORE_SLICE } from "./delivery_run.ts";
  *
  * @example
  * ```ts
- * const deliverer = new Deliverer(ledger, client, settings, new SendSlots(256), outbox);
+ * const deliverer = new Deliverer(ledger, client, settings, new SendSlots(256), outbox, 86_400_000);
  * const report = await deliverer.deliver("o1", "push-1", { templateId: "TPL", data: {} });
  * ```
  */
@@ -52,8 +53,12 @@ export class Deliverer {
     settings: DeliverySettings,
     readonly slots: SendSlots,
     readonly outbox: Outbox,
+    /** How long each push's delivery state is kept (a retried pushId finds it), ms. */
+    pushStateMs: number,
+    /** Told of unknown subscribe deliveries (see reconcile.ts). */
+    unknowns?: Reconciler,
   ) {
-    this.#parts = { ledger, client, settings, slots, outbox };
+    this.#parts = { ledger, client, settings, slots, outbox, pushStateMs, unknowns };
   }
 
   /**

@@ -27,6 +27,7 @@ import {
   type PushMessage,
 } from "./attempt.ts";
 import type { Outbox } from "./outbox.ts";
+import type { Reconciler } from "./reconcile.ts";
 import type { SendSlots } from "./send_slots.ts";
 
 /** The reports of a batch, and whether WeChat's daily quota stopped it. */
@@ -58,6 +59,10 @@ export interface Parts {
   settings: DeliverySettings;
   slots: SendSlots;
   outbox: Outbox;
+  /** How long a push's delivery state is kept (outside a broadcast), ms. */
+  pushStateMs: number;
+  /** Told of unknown subscribe deliveries, for WeChat's sent events to settle later. */
+  unknowns?: Reconciler;
 }
 
 /** An answered (or never sent) delivery whose outcome is to be recorded. */
@@ -132,11 +137,12 @@ export class DeliveryRun {
     const { ledger, client, settings, slots } = this.parts;
     let taken: TakeResult[];
     try {
-      taken = await ledger.take({
-        ...filter,
-        broadcastId: this.broadcastId,
-        deliveries: batch.map((p) => p.ref),
-      });
+      const deliveries = batch.map((p) => p.ref);
+      taken = await ledger.take(
+        this.broadcastId !== undefined
+          ? { ...filter, broadcastId: this.broadcastId, deliveries }
+          : { ...filter, pushStateMs: this.parts.pushStateMs, deliveries },
+      );
     } catch (err) {
       slots.release(batch.length);
       this.#settle(batch.length);
@@ -179,6 +185,7 @@ export class DeliveryRun {
       return null;
     }
     if (take.status === "lost") {
+      if (this.message.kind !== "template") this.#noteUnknown(p, take.formId);
       Object.assign(p.report, {
         status: "failed",
         errcode: LOCAL.INTERRUPTED,
@@ -221,13 +228,16 @@ export class DeliveryRun {
 
   async #record(items: Answered[]): Promise<void> {
     const { ledger, slots, outbox } = this.parts;
-    const outcomes = items.map((i) => i.outcome);
+    // Outside a broadcast each push's state is kept, so writing an outcome twice is harmless.
+    const outcomes = this.broadcastId !== undefined
+      ? items.map((i) => i.outcome)
+      : items.map((i) => ({ ...i.outcome, pushStateMs: this.parts.pushStateMs }));
     const held = items.reduce((n, i) => n + i.slots, 0);
     try {
       await ledger.record(this.broadcastId, outcomes);
     } catch {
       // Kept until written; a delivery whose use went back is not tried again meanwhile.
-      const finals = items.map((i) => final(i.outcome, i.p.last?.errcode));
+      const finals = outcomes.map((o, k) => final(o, items[k].p.last?.errcode));
       try {
         this.#written.push((await outbox.add(this.broadcastId, finals)).written);
       } finally {
@@ -238,6 +248,9 @@ export class DeliveryRun {
     }
     slots.release(held);
     for (const { p, outcome } of items) {
+      if (p.last?.class === "unknown" && outcome.credit?.kind === "subscribe") {
+        this.#noteUnknown(p, outcome.credit.formId);
+      }
       if (outcome.state !== "retry" || this.#quota || this.#failure) {
         this.#settle(1);
         continue;
@@ -255,6 +268,17 @@ export class DeliveryRun {
       }, this.#backoffMs(p.faults));
     }
     this.#wake();
+  }
+
+  /** Notes an unknown subscribe delivery (best effort: a failure only loses the later match). */
+  #noteUnknown(p: Progress, formId: string): void {
+    this.parts.unknowns?.noteUnknown({
+      openId: p.ref.openId,
+      templateId: this.message.templateId,
+      pushId: p.ref.pushId,
+      formId,
+      ...(this.broadcastId !== undefined ? { broadcastId: this.broadcastId } : {}),
+    }).catch(() => {});
   }
 
   /** `n` deliveries are done with (recorded, handed over, or given up). */

@@ -21,7 +21,7 @@ export class StoreUnavailable extends Error {
 
 /** Connection-level failures as fetch, the Upstash client and the REST endpoint word them. */
 const CONNECTION_TEXT =
-  /fetch failed|error sending request|connection (?:refused|reset|closed|is closed)|econnrefused|econnreset|etimedout|socket hang up|stream isn't writeable|broken pipe|tcp connect|network/i;
+  /^fetch failed$|error sending request|connection (?:refused|reset|closed|is closed)|econnrefused|econnreset|etimedout|socket hang up|stream isn't writeable|broken pipe|tcp connect|network/i;
 
 /**
  * Whether `err` is a store outage: a refused or broken connection, a request past its deadline,
@@ -33,6 +33,7 @@ const CONNECTION_TEXT =
  * isStoreOutage(new TypeError("fetch failed")); // true
  * isStoreOutage(new DOMException("late", "TimeoutError")); // true
  * isStoreOutage(new Error("ERR Error running script")); // false
+ * isStoreOutage(new TypeError("Fetch failed: Requests to port 9 are blocked")); // false: a setup error
  * ```
  */
 export function isStoreOutage(err: unknown): boolean {

@@ -16,6 +16,7 @@ import { Broadcasts } from "./broadcast.ts";
 import { Deliverer } from "./deliver.ts";
 import { Idempotency } from "./idempotency.ts";
 import { Outbox } from "./outbox.ts";
+import { Reconciler } from "./reconcile.ts";
 import { SendSlots } from "./send_slots.ts";
 import { BroadcastWorker } from "./worker.ts";
 
@@ -34,6 +35,8 @@ export interface PushService {
   deliverer: Deliverer;
   /** Outcomes waiting to be written while the store is unreachable. */
   outbox: Outbox;
+  /** Settles unknown deliveries from WeChat's `subscribe_msg_sent_event` (`confirmSent`). */
+  reconciler: Reconciler;
   broadcasts: Broadcasts;
   worker: BroadcastWorker;
   idempotency: Idempotency;
@@ -93,13 +96,37 @@ export function createPushService(
     maxDelayMs: 5_000,
   });
   // One slot per WeChat call in flight: the client's own bound is never the one that waits.
-  const deliverer = new Deliverer(ledger, client, push, new SendSlots(push.concurrency), outbox);
+  const reconciler = new Reconciler(kv, ledger);
+  // A push's state is kept as long as its Idempotency-Key is: a retry finds what happened.
+  const deliverer = new Deliverer(
+    ledger,
+    client,
+    push,
+    new SendSlots(push.concurrency),
+    outbox,
+    push.idempotencyTtlSeconds * 1000,
+    reconciler,
+  );
   const broadcasts = new Broadcasts(store, kv, queue, clock, push.chunkUsers);
   const worker = new BroadcastWorker(queue, broadcasts, deliverer, push);
   const idempotency = new Idempotency(
     kv,
     push.idempotencyTtlSeconds * 1000,
-    push.timeoutMs * push.maxAttempts * push.maxCredits + 60_000,
+    // A run past this is presumed lost and its key is free again; a retry is safe even while
+    // the first still runs (the push's id, and so its state in the ledger, is the key's).
+    push.timeoutMs * push.maxAttempts * push.maxCredits + push.retryBaseMs * 2 ** push.maxAttempts +
+      5_000,
   );
-  return { kv, queue, tokens, client, deliverer, outbox, broadcasts, worker, idempotency };
+  return {
+    kv,
+    queue,
+    tokens,
+    client,
+    deliverer,
+    outbox,
+    reconciler,
+    broadcasts,
+    worker,
+    idempotency,
+  };
 }

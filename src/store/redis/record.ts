@@ -49,6 +49,11 @@ export function recordScript(
       );
       if (o.release && c) pushRelease(args, o.openId, o.pushId, c);
       else args.push("", "", "", "", "");
+      const keepPush = !broadcastId && o.state !== undefined && o.pushStateMs !== undefined;
+      args.push(
+        keepPush ? keys.pushState + o.pushId : "",
+        keepPush ? String(o.pushStateMs) : "",
+      );
       args.push(String(o.events.length));
       pushEntries(args, o.events);
     }

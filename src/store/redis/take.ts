@@ -65,6 +65,8 @@ export function takeScript(
     const args = log.args(now);
     pushBroadcastKeys(args, keys, request.broadcastId);
     args.push(request.broadcastId ?? "", request.templateId ?? "", kindLetters(request));
+    const keepPush = request.pushStateMs !== undefined && !request.broadcastId;
+    args.push(keepPush ? keys.pushState : "", keepPush ? String(request.pushStateMs) : "");
     for (const { openId, pushId } of request.deliveries) args.push(openId, pushId);
     const flat = await log.write<string[]>("take", script, args);
     const results: TakeResult[] = [];
