@@ -144,9 +144,11 @@ export class DeliveryRun {
           : { ...filter, pushStateMs: this.parts.pushStateMs, deliveries },
       );
     } catch (err) {
+      // The failure first: settling wakes the loop, which must see it.
+      this.#fail(err);
       slots.release(batch.length);
       this.#settle(batch.length);
-      throw err;
+      return;
     }
     const unsent: Answered[] = [];
     taken.forEach((take, i) => {
@@ -169,9 +171,9 @@ export class DeliveryRun {
           // The client answers every failure; a throw is a bug: the delivery stays taken (the
           // reclaim calls it unknown) and the run fails.
           this.#sending--;
+          this.#fail(err);
           slots.release(1);
           this.#settle(1);
-          this.#fail(err);
         },
       );
     });
