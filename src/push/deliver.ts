@@ -1,12 +1,12 @@
 /**
  * Delivery: spend one credit per message, exactly once, and lose as little as possible when the
  * instance dies. For a batch of users (one push, or one chunk of a broadcast) credits are not
- * taken up front: they are taken in small batches, each sized by the free send slots
- * (`SendSlots`, one per WeChat call in flight), just before the messages can go. A slot is held
- * from the take until the outcome is recorded, so what a killed instance leaves taken but
- * unrecorded (and so `unknown`) is at most its `WECHAT_CONCURRENCY` deliveries, plus outcomes
- * waiting in its outbox; a user whose credit was not taken yet is simply delivered by whoever
- * works the chunk next.
+ * taken up front: they are taken in batches, each sized by the free send slots (`SendSlots`,
+ * one per WeChat call in flight), just before the messages can go. A send slot is held from the
+ * take to the answer, then traded for a record slot held until the outcome is written, so what a
+ * killed instance leaves taken but unrecorded (and so `unknown`) is at most its sends in flight
+ * and its answers being written (`2 x WECHAT_CONCURRENCY`), plus outcomes waiting in its outbox;
+ * a user whose credit was not taken yet is simply delivered by whoever works the chunk next.
  *
  * Outcomes are recorded in batches of up to `STORE_SLICE` (one store call each); an outcome that
  * cannot be written (the store is unreachable) goes to the outbox, which writes it later. A spent
@@ -23,7 +23,7 @@ import { type BatchReport, DeliveryRun, type Parts } from "./delivery_run.ts";
 import { StoreUnavailable } from "./outage.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Reconciler } from "./reconcile.ts";
-import type { SendSlots } from "./send_slots.ts";
+import { SendSlots } from "./send_slots.ts";
 
 export {
   type DeliveryReport,
@@ -58,7 +58,9 @@ export class Deliverer {
     /** Told of unknown subscribe deliveries (see reconcile.ts). */
     unknowns?: Reconciler,
   ) {
-    this.#parts = { ledger, client, settings, slots, outbox, pushStateMs, unknowns };
+    // As many answers may wait for their record as sends may be in flight.
+    const recordSlots = new SendSlots(slots.size);
+    this.#parts = { ledger, client, settings, slots, recordSlots, outbox, pushStateMs, unknowns };
   }
 
   /**

@@ -1,8 +1,11 @@
 /**
  * One batch delivery at work (see deliver.ts): users wait in a ready list; each round asks the
- * send slots for a batch, takes that many credits in one store call and sends them; answered
- * outcomes are recorded in batches (a full slice, nothing else being sent, or after a short
- * linger), then slots go back and users who must go round again rejoin the list.
+ * send slots for a batch, takes that many credits (up to five slices, in one pipelined request) and
+ * sends them; each answer trades its send slot for a record slot; answered outcomes are recorded
+ * in batches (a full batch, nothing else being sent, or after a short linger), then record slots
+ * go back and users who must go round again rejoin the list. So an instance never holds more
+ * than its send slots in deliveries taken and unanswered, plus its record slots in answers not
+ * yet written (and the outbox).
  *
  * @module
  */
@@ -44,20 +47,29 @@ export interface BatchReport {
 export const STORE_SLICE = 100;
 
 /**
+ * Most credits taken (and outcomes recorded) in one round: several slices, sent together in one
+ * pipelined request and sealed in one round, as a whole chunk's used to be.
+ */
+export const MAX_BATCH = 5 * STORE_SLICE;
+
+/**
  * Fewest credits taken in one call while more users wait (fewer when fewer wait): small takes
  * would cost Redis commands (Upstash bills per command) for no gain.
  */
 export const MIN_TAKE = 32;
 
 /** Longest an answered outcome waits for others to share its record call. */
-const RECORD_LINGER_MS = 20;
+const RECORD_LINGER_MS = 50;
 
 /** What every run shares: the ledger, the WeChat client, the slots and the outbox. */
 export interface Parts {
   ledger: Ledger;
   client: WeChatClient;
   settings: DeliverySettings;
+  /** Held from a batch's take to each answer. */
   slots: SendSlots;
+  /** Held from an answer to its recorded outcome (or its handing to the outbox). */
+  recordSlots: SendSlots;
   outbox: Outbox;
   /** How long a push's delivery state is kept (outside a broadcast), ms. */
   pushStateMs: number;
@@ -69,7 +81,7 @@ export interface Parts {
 interface Answered {
   p: Progress;
   outcome: DeliveryOutcome;
-  /** Send slots it holds (0 when nothing was sent). */
+  /** Record slots it holds (0 when nothing was sent). */
   slots: number;
 }
 
@@ -109,7 +121,8 @@ export class DeliveryRun {
   async run(): Promise<BatchReport> {
     const { slots } = this.parts;
     const filter = filterOf(this.message.templateId, this.message.kind);
-    const least = Math.max(1, Math.min(MIN_TAKE, Math.floor(slots.size / 4)));
+    // Big batches when slots are plenty (fewer store calls), small ones when they are few.
+    const least = Math.max(1, Math.min(MAX_BATCH, Math.max(MIN_TAKE, Math.floor(slots.size / 2))));
     for (;;) {
       if (this.#quota || this.#failure) this.#ready = [];
       if (this.#ready.length === 0) {
@@ -117,7 +130,7 @@ export class DeliveryRun {
         await new Promise<void>((resolve) => this.#changed = resolve);
         continue;
       }
-      const want = Math.min(this.#ready.length, STORE_SLICE);
+      const want = Math.min(this.#ready.length, MAX_BATCH);
       const n = await slots.acquire(want, Math.min(want, least));
       if (this.#quota || this.#failure) {
         slots.release(n);
@@ -134,15 +147,19 @@ export class DeliveryRun {
   }
 
   async #takeAndSend(batch: Progress[], filter: CreditFilter): Promise<void> {
-    const { ledger, client, settings, slots } = this.parts;
+    const { ledger, client, settings, slots, recordSlots } = this.parts;
     let taken: TakeResult[];
     try {
-      const deliveries = batch.map((p) => p.ref);
-      taken = await ledger.take(
-        this.broadcastId !== undefined
-          ? { ...filter, broadcastId: this.broadcastId, deliveries }
-          : { ...filter, pushStateMs: this.parts.pushStateMs, deliveries },
-      );
+      const slices: Promise<TakeResult[]>[] = [];
+      for (let i = 0; i < batch.length; i += STORE_SLICE) {
+        const deliveries = batch.slice(i, i + STORE_SLICE).map((p) => p.ref);
+        slices.push(ledger.take(
+          this.broadcastId !== undefined
+            ? { ...filter, broadcastId: this.broadcastId, deliveries }
+            : { ...filter, pushStateMs: this.parts.pushStateMs, deliveries },
+        ));
+      }
+      taken = (await Promise.all(slices)).flat();
     } catch (err) {
       // The failure first: settling wakes the loop, which must see it.
       this.#fail(err);
@@ -162,7 +179,10 @@ export class DeliveryRun {
       }
       this.#sending++;
       attempt(client, settings, p, take.credit, this.message, this.broadcastId).then(
-        (outcome) => {
+        async (outcome) => {
+          // From send slot to record slot: the next take need not wait for this record.
+          await recordSlots.acquire(1);
+          slots.release(1);
           this.#sending--;
           if (p.last?.class === "quota") this.#quota = true;
           this.#answered([{ p, outcome, slots: 1 }]);
@@ -214,7 +234,7 @@ export class DeliveryRun {
 
   #answered(items: Answered[]): void {
     this.#buffer.push(...items);
-    if (this.#buffer.length >= STORE_SLICE || this.#sending === 0) this.#flush();
+    if (this.#buffer.length >= MAX_BATCH || this.#sending === 0) this.#flush();
     else if (this.#linger === null) {
       this.#linger = setTimeout(() => this.#flush(), RECORD_LINGER_MS);
     }
@@ -229,7 +249,7 @@ export class DeliveryRun {
   }
 
   async #record(items: Answered[]): Promise<void> {
-    const { ledger, slots, outbox } = this.parts;
+    const { ledger, recordSlots, outbox } = this.parts;
     // Outside a broadcast each push's state is kept, so writing an outcome twice is harmless.
     const outcomes = this.broadcastId !== undefined
       ? items.map((i) => i.outcome)
@@ -243,12 +263,12 @@ export class DeliveryRun {
       try {
         this.#written.push((await outbox.add(this.broadcastId, finals)).written);
       } finally {
-        slots.release(held);
+        recordSlots.release(held);
         this.#settle(items.length);
       }
       return;
     }
-    slots.release(held);
+    recordSlots.release(held);
     for (const { p, outcome } of items) {
       if (p.last?.class === "unknown" && outcome.credit?.kind === "subscribe") {
         this.#noteUnknown(p, outcome.credit.formId);
