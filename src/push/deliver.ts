@@ -1,12 +1,14 @@
 /**
  * Delivery: spend one credit per message, exactly once, and lose as little as possible when the
  * instance dies. For a batch of users (one push, or one chunk of a broadcast) credits are not
- * taken up front: they are taken in batches, each sized by the free send slots (`SendSlots`,
- * one per WeChat call in flight), just before the messages can go. A send slot is held from the
- * take to the answer, then traded for a record slot held until the outcome is written, so what a
- * killed instance leaves taken but unrecorded (and so `unknown`) is at most its sends in flight
- * and its answers being written (`2 x WECHAT_CONCURRENCY`), plus outcomes waiting in its outbox;
- * a user whose credit was not taken yet is simply delivered by whoever works the chunk next.
+ * taken up front: they are taken in batches sized by the free send slots (`SendSlots`: one per
+ * WeChat call in flight, and as many again taken ahead so the calls never wait for a take), just
+ * before the messages can go. A send slot is held from the take to the answer, then traded for a
+ * record slot (one per call in flight) held until the outcome is written. So what a killed
+ * instance leaves taken but unrecorded (and so `unknown`) is at most `3 x WECHAT_CONCURRENCY`
+ * (calls in flight, credits taken ahead, answers being written), plus outcomes waiting in its
+ * outbox, whatever the chunk sizes; a user whose credit was not taken yet is simply delivered by
+ * whoever works the chunk next.
  *
  * Outcomes are recorded in batches of up to `STORE_SLICE` (one store call each); an outcome that
  * cannot be written (the store is unreachable) goes to the outbox, which writes it later. A spent
@@ -40,7 +42,7 @@ export { type BatchReport, STORE_SLICE } from "./delivery_run.ts";
  *
  * @example
  * ```ts
- * const deliverer = new Deliverer(ledger, client, settings, new SendSlots(256), outbox, 86_400_000);
+ * const deliverer = new Deliverer(ledger, client, settings, 256, outbox, 86_400_000);
  * const report = await deliverer.deliver("o1", "push-1", { templateId: "TPL", data: {} });
  * ```
  */
@@ -51,15 +53,18 @@ export class Deliverer {
     ledger: Ledger,
     client: WeChatClient,
     settings: DeliverySettings,
-    readonly slots: SendSlots,
+    /** WeChat calls in flight at most (`WECHAT_CONCURRENCY`). */
+    concurrency: number,
     readonly outbox: Outbox,
     /** How long each push's delivery state is kept (a retried pushId finds it), ms. */
     pushStateMs: number,
     /** Told of unknown subscribe deliveries (see reconcile.ts). */
     unknowns?: Reconciler,
   ) {
-    // As many answers may wait for their record as sends may be in flight.
-    const recordSlots = new SendSlots(slots.size);
+    // Credits taken and not answered: the calls in flight and as many taken ahead (waiting for
+    // the client), so sends never wait for a take. Answers being written: as many as calls.
+    const slots = new SendSlots(2 * concurrency);
+    const recordSlots = new SendSlots(concurrency);
     this.#parts = { ledger, client, settings, slots, recordSlots, outbox, pushStateMs, unknowns };
   }
 

@@ -122,7 +122,7 @@ export class DeliveryRun {
     const { slots } = this.parts;
     const filter = filterOf(this.message.templateId, this.message.kind);
     // Big batches when slots are plenty (fewer store calls), small ones when they are few.
-    const least = Math.max(1, Math.min(MAX_BATCH, Math.max(MIN_TAKE, Math.floor(slots.size / 2))));
+    const least = Math.max(1, Math.min(MAX_BATCH, Math.max(MIN_TAKE, Math.floor(slots.size / 4))));
     for (;;) {
       if (this.#quota || this.#failure) this.#ready = [];
       if (this.#ready.length === 0) {

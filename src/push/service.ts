@@ -17,7 +17,6 @@ import { Deliverer } from "./deliver.ts";
 import { Idempotency } from "./idempotency.ts";
 import { Outbox } from "./outbox.ts";
 import { Reconciler } from "./reconcile.ts";
-import { SendSlots } from "./send_slots.ts";
 import { BroadcastWorker } from "./worker.ts";
 
 /**
@@ -95,14 +94,13 @@ export function createPushService(
     baseDelayMs: 100,
     maxDelayMs: 5_000,
   });
-  // One slot per WeChat call in flight: the client's own bound is never the one that waits.
   const reconciler = new Reconciler(kv, ledger);
   // A push's state is kept as long as its Idempotency-Key is: a retry finds what happened.
   const deliverer = new Deliverer(
     ledger,
     client,
     push,
-    new SendSlots(push.concurrency),
+    push.concurrency,
     outbox,
     push.idempotencyTtlSeconds * 1000,
     reconciler,
