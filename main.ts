@@ -8,7 +8,7 @@
 import { createApp } from "./src/app.ts";
 import { openBackends } from "./src/backends.ts";
 import { ConfigError, loadConfig } from "./src/config/config.ts";
-import { serveResilient } from "./src/shared/serve.ts";
+import { type ResilientServer, serveResilient } from "./src/shared/serve.ts";
 import { systemClock } from "./src/shared/clock.ts";
 import { type DevMode, openDevMode } from "./src/dev/dev_mode.ts";
 import { startMode } from "./src/dev/mode.ts";
@@ -39,7 +39,7 @@ function start(): void {
   // The account's templates: synced in the background, retried on failure; start-up goes on.
   registry.start();
   const listen = dev ? dev.listen : { port: config.port };
-  serveResilient({
+  const server = serveResilient({
     ...listen,
     handler: dev ? dev.handler(app.fetch) : app.fetch,
     onEvent: (event, detail) =>
@@ -58,11 +58,37 @@ function start(): void {
       });
     }
     if (config.push.workerEnabled) push.worker.start();
+    // SIGTERM/SIGINT: stop taking work, finish what is in hand, write the outbox, then exit.
+    const stop = () => {
+      registry.stop();
+      void shutDown(server, push, backends).finally(() => Deno.exit(0));
+    };
+    Deno.addSignalListener("SIGTERM", stop);
+    Deno.addSignalListener("SIGINT", stop);
   } else {
     console.warn(
       "push: WECHAT_APPID / WECHAT_SECRET unset: push and broadcast endpoints answer 503",
     );
   }
+}
+
+/** How long a graceful shutdown may take to finish its work and write its outbox. */
+const SHUTDOWN_MS = 20_000;
+
+async function shutDown(
+  server: ResilientServer,
+  push: NonNullable<ReturnType<typeof createApp>["push"]>,
+  backends: ReturnType<typeof openBackends>,
+): Promise<void> {
+  const deadline = Date.now() + SHUTDOWN_MS;
+  const late = new Promise((r) => setTimeout(r, SHUTDOWN_MS));
+  await Promise.race([Promise.all([server.shutdown(), push.worker.stop()]), late]);
+  const left = await push.outbox.drain(deadline);
+  if (left > 0) {
+    // Their deliveries end as unknown when reclaimed: say how many, for the operator.
+    console.error(`shutdown: ${left} delivery outcome(s) could not be written to the ledger`);
+  }
+  await backends.close().catch(() => {});
 }
 
 if (import.meta.main) start();

@@ -19,7 +19,7 @@ import { broadcastRoutes } from "./http/routes/broadcasts.ts";
 import { pushRoutes } from "./http/routes/push.ts";
 import { createPushService, type PushService } from "./push/service.ts";
 import { TemplateRegistry } from "./subscribe/registry.ts";
-import { EventIntake } from "./subscribe/event_intake.ts";
+import { confirmingUnknowns, EventIntake } from "./subscribe/event_intake.ts";
 import { fetchTemplates } from "./wechat/template_api.ts";
 import { MemoryReplayGuard, type ReplayGuard } from "./wechat/event_push/replay.ts";
 import { messageGate } from "./http/routes/message_check.ts";
@@ -78,9 +78,9 @@ export function createApp(deps: AppDeps): Service {
     c.set("bodyTimeoutMs", bodyTimeoutMs);
     return next();
   });
-  app.route("/", healthRoutes(store));
-  app.route("/", eventRoutes(config, store));
   const push = createPushService({ config, store, coordination, clock, fetch: deps.fetch });
+  app.route("/", healthRoutes(store, push?.outbox));
+  app.route("/", eventRoutes(config, store));
   const tokens = push?.tokens;
   const registry = new TemplateRegistry(store, clock, {
     source: tokens
@@ -97,6 +97,8 @@ export function createApp(deps: AppDeps): Service {
     ? new EventIntake(ledger, registry, coordination.kv, {
       windowMs: config.subscribe.confirmWindowSeconds * 1000,
       caps: config.creditCaps,
+      // A sent item first settles an unknown delivery (PushConfirmed), else SubscribeMessageSent.
+      ...(push ? { onSent: confirmingUnknowns(push.reconciler) } : {}),
     })
     : null;
   const guard = deps.backends.replayGuard ?? new MemoryReplayGuard({ clock });

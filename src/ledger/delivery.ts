@@ -24,6 +24,13 @@ export interface DeliveryRef {
 export interface TakeRequest extends CreditFilter {
   /** Set for deliveries of a broadcast: the store tracks each user's delivery state. */
   broadcastId?: string;
+  /**
+   * Outside a broadcast: the store keeps each delivery's state under its pushId for this many
+   * ms, exactly as a broadcast keeps its users' (taken, then the outcome's state), so a pushId
+   * taken again finds what happened (`done` or `lost`, never a second credit) and its outcome
+   * is recorded at most once. The outcomes carry the same `pushStateMs`.
+   */
+  pushStateMs?: number;
   deliveries: DeliveryRef[];
 }
 
@@ -85,6 +92,11 @@ export interface DeliveryOutcome {
   state?: DeliveryState;
   /** Broadcast only: the errcode counted for a failed user. */
   errcode?: number;
+  /**
+   * Outside a broadcast, for a delivery taken with `pushStateMs`: the outcome applies only
+   * while the push is still in the state its take left, and `state` is then kept this long.
+   */
+  pushStateMs?: number;
 }
 
 /** A broadcast's counters: users sent, failed, without a credit; failures by errcode. */

@@ -51,8 +51,9 @@ export type TakeStep =
   | { action: "lost"; formId: string; state: string; counts: string[]; event: PushFailed };
 
 /**
- * Decides what taking does for `delivery`, a user of broadcast `broadcastId` whose state is
- * `state` (`undefined`: absent).
+ * Decides what taking does for `delivery`, a user of broadcast `broadcastId` (or, with
+ * `broadcastId` undefined, a push whose state is kept) whose state is `state` (`undefined`:
+ * absent).
  *
  * @example
  * ```ts
@@ -63,7 +64,7 @@ export type TakeStep =
  */
 export function takeStep(
   state: string | undefined,
-  broadcastId: string,
+  broadcastId: string | undefined,
   delivery: DeliveryRef,
 ): TakeStep {
   if (state === undefined || state === STATE_LETTER.retry) return { action: "take" };

@@ -79,6 +79,25 @@ export interface PushFailed {
   };
 }
 
+/**
+ * WeChat reported (its `subscribe_msg_sent_event`) that message `msgid` reached `openId`, for a
+ * delivery the log had as `unknown` (`pushId`, `formId`: which one): an unknown can become sent
+ * later. `errcode` is WeChat's `ErrorCode` (0: delivered). A sent item that settles no unknown
+ * delivery is recorded as `SubscribeMessageSent` instead (src/subscribe/event_intake.ts).
+ */
+export interface PushConfirmed {
+  type: "PushConfirmed";
+  data: {
+    openId: string;
+    templateId: string;
+    msgid: string;
+    errcode: number;
+    pushId?: string;
+    formId?: string;
+    broadcastId?: string;
+  };
+}
+
 /** Any event the ledger knows. */
 export type LedgerEvent =
   | FormIdCollected
@@ -86,6 +105,7 @@ export type LedgerEvent =
   | FormIdReleased
   | PushSucceeded
   | PushFailed
+  | PushConfirmed
   | SubscribeEvent;
 
 /**
@@ -216,6 +236,34 @@ export function pushFailed(
       ...(formId !== undefined ? { formId } : {}),
       openId,
       pushId,
+    },
+  };
+}
+
+/**
+ * WeChat confirmed message `msgid` to `openId`; `ref` names the unknown delivery it settles.
+ *
+ * @example
+ * ```ts
+ * pushConfirmed({ openId: "o1", templateId: "TPL", msgid: "123", errcode: 0 },
+ *   { pushId: "p1", formId: "f1" });
+ * ```
+ */
+export function pushConfirmed(
+  sent: { openId: string; templateId: string; msgid: string; errcode: number },
+  ref?: { pushId: string; formId?: string; broadcastId?: string },
+): PushConfirmed {
+  const { openId, templateId, msgid, errcode } = sent;
+  return {
+    type: "PushConfirmed",
+    data: {
+      ...(ref?.broadcastId !== undefined ? { broadcastId: ref.broadcastId } : {}),
+      errcode,
+      ...(ref?.formId !== undefined ? { formId: ref.formId } : {}),
+      msgid,
+      openId,
+      ...(ref !== undefined ? { pushId: ref.pushId } : {}),
+      templateId,
     },
   };
 }

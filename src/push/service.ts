@@ -15,7 +15,15 @@ import { AccessTokens } from "../wechat/token.ts";
 import { Broadcasts } from "./broadcast.ts";
 import { Deliverer } from "./deliver.ts";
 import { Idempotency } from "./idempotency.ts";
+import { Outbox } from "./outbox.ts";
+import { Reconciler } from "./reconcile.ts";
 import { BroadcastWorker } from "./worker.ts";
+
+/**
+ * Most outcomes the outbox holds (a few hundred bytes each): past it, sending waits for room,
+ * so memory stays bounded however long the store is away.
+ */
+export const OUTBOX_MAX_OUTCOMES = 10_000;
 
 /** The push machinery of one instance. */
 export interface PushService {
@@ -24,6 +32,10 @@ export interface PushService {
   tokens: AccessTokens;
   client: WeChatClient;
   deliverer: Deliverer;
+  /** Outcomes waiting to be written while the store is unreachable. */
+  outbox: Outbox;
+  /** Settles unknown deliveries from WeChat's `subscribe_msg_sent_event` (`confirmSent`). */
+  reconciler: Reconciler;
   broadcasts: Broadcasts;
   worker: BroadcastWorker;
   idempotency: Idempotency;
@@ -76,13 +88,43 @@ export function createPushService(
     timeoutMs: push.timeoutMs,
     concurrency: push.concurrency,
   }, fetch);
-  const deliverer = new Deliverer(new Ledger(store, expiryRulesOf(config), clock), client, push);
+  const ledger = new Ledger(store, expiryRulesOf(config), clock);
+  const outbox = new Outbox((broadcastId, outcomes) => ledger.record(broadcastId, outcomes), {
+    maxOutcomes: OUTBOX_MAX_OUTCOMES,
+    baseDelayMs: 100,
+    maxDelayMs: 5_000,
+  });
+  const reconciler = new Reconciler(kv, ledger);
+  // A push's state is kept as long as its Idempotency-Key is: a retry finds what happened.
+  const deliverer = new Deliverer(
+    ledger,
+    client,
+    push,
+    push.concurrency,
+    outbox,
+    push.idempotencyTtlSeconds * 1000,
+    reconciler,
+  );
   const broadcasts = new Broadcasts(store, kv, queue, clock, push.chunkUsers);
   const worker = new BroadcastWorker(queue, broadcasts, deliverer, push);
   const idempotency = new Idempotency(
     kv,
     push.idempotencyTtlSeconds * 1000,
-    push.timeoutMs * push.maxAttempts * push.maxCredits + 60_000,
+    // A run past this is presumed lost and its key is free again; a retry is safe even while
+    // the first still runs (the push's id, and so its state in the ledger, is the key's).
+    push.timeoutMs * push.maxAttempts * push.maxCredits + push.retryBaseMs * 2 ** push.maxAttempts +
+      5_000,
   );
-  return { kv, queue, tokens, client, deliverer, broadcasts, worker, idempotency };
+  return {
+    kv,
+    queue,
+    tokens,
+    client,
+    deliverer,
+    outbox,
+    reconciler,
+    broadcasts,
+    worker,
+    idempotency,
+  };
 }

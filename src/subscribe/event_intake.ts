@@ -6,8 +6,11 @@
  *   `wechat`): an accept confirms the client's waiting provisional credit, or is a credit;
  * - `subscribe_msg_change_event`: a `reject` turns the template off: the user's live credits of
  *   it are voided (`CreditsVoided`, reason `revoked`); WeChat pushes no other status here;
- * - `subscribe_msg_sent_event`: each item is handed to `onSent` (default: recorded as
- *   `SubscribeMessageSent`, each msgId once).
+ * - `subscribe_msg_sent_event`: each item is offered to `onSent` first (with push configured:
+ *   the push layer's `Reconciler.confirmSent`, see {@link confirmingUnknowns}, which records
+ *   `PushConfirmed` when the item settles a delivery the log has as `unknown`); an item it does
+ *   not settle (the log knows the message as sent already, or WeChat reports a failure) is
+ *   recorded as `SubscribeMessageSent`, each msgId once.
  *
  * Duplicates (WeChat retries a push it got no `success` for) are recorded once: answers by their
  * key `sub:wx@<CreateTime>:<templateId>` (WeChat's own advice: openid + CreateTime + template),
@@ -21,14 +24,40 @@ import type { CreditCaps } from "../ledger/credit_caps.ts";
 import { WECHAT_CREDIT_PREFIX } from "../ledger/credit_rules.ts";
 import { subscribeMessageSent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
+import type { Reconciler } from "../push/reconcile.ts";
 import type { PushMessage, SentEvent, SentItem } from "../wechat/event_push/mod.ts";
 import type { TemplateRegistry } from "./registry.ts";
 
 /** How long a sent item's msgId is remembered against WeChat's retries: 7 days. */
 const SENT_SEEN_MS = 7 * 86_400_000;
 
-/** What to do with one item of a sent event (the push layer's confirmation command fits). */
-export type SentHandler = (openId: string, item: SentItem) => Promise<void>;
+/**
+ * Offered each item of a sent event first: answers whether it settled the item (recorded it, or
+ * had already); an item it did not settle is recorded as `SubscribeMessageSent`.
+ */
+export type SentHandler = (openId: string, item: SentItem) => Promise<boolean>;
+
+/**
+ * The sent handler that settles unknown deliveries: WeChat's item handed to
+ * `Reconciler.confirmSent`, settled when it recorded `PushConfirmed` (now or on an earlier
+ * delivery of the same msgId).
+ *
+ * @example
+ * ```ts
+ * new EventIntake(ledger, registry, kv, { windowMs, caps, onSent: confirmingUnknowns(reconciler) });
+ * ```
+ */
+export function confirmingUnknowns(reconciler: Pick<Reconciler, "confirmSent">): SentHandler {
+  return async (openId, item) => {
+    const result = await reconciler.confirmSent({
+      openId,
+      templateId: item.templateId,
+      msgid: item.msgId,
+      errcode: item.errorCode,
+    });
+    return result === "confirmed" || result === "duplicate";
+  };
+}
 
 /** What an event did, for the log line and tests. */
 export interface IntakeSummary {
@@ -41,7 +70,7 @@ export interface IntakeSettings {
   /** SUBSCRIBE_CONFIRM_WINDOW_SECONDS in ms. */
   windowMs: number;
   caps: CreditCaps;
-  /** Sent items' handler; default: record `SubscribeMessageSent` once per msgId. */
+  /** Offered each sent item first (default: none: each is recorded as `SubscribeMessageSent`). */
   onSent?: SentHandler;
 }
 
@@ -55,7 +84,7 @@ export interface IntakeSettings {
  * ```
  */
 export class EventIntake {
-  readonly #onSent: SentHandler;
+  readonly #onSent: SentHandler | undefined;
 
   constructor(
     private readonly ledger: Ledger,
@@ -63,7 +92,7 @@ export class EventIntake {
     private readonly kv: KeyValue,
     private readonly settings: IntakeSettings,
   ) {
-    this.#onSent = settings.onSent ?? ((openId, item) => this.#recordSent(openId, item));
+    this.#onSent = settings.onSent;
   }
 
   /** Applies one push; other kinds of push are ignored. */
@@ -96,8 +125,15 @@ export class EventIntake {
   }
 
   async #sent(message: SentEvent): Promise<IntakeSummary> {
-    for (const item of message.items) await this.#onSent(message.openId, item);
-    return { event: message.event, outcomes: message.items.map(() => "recorded") };
+    const outcomes: string[] = [];
+    for (const item of message.items) {
+      if (await this.#onSent?.(message.openId, item)) outcomes.push("confirmed");
+      else {
+        await this.#recordSent(message.openId, item);
+        outcomes.push("recorded");
+      }
+    }
+    return { event: message.event, outcomes };
   }
 
   /** Records one sent item, once per msgId (a failed record forgets it, for WeChat's retry). */

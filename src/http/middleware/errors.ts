@@ -1,12 +1,15 @@
 /**
  * One error shape for every response: `{ error: { code, message } }` with a fitting status.
- * Routes throw `ApiError`; anything else becomes a 500 whose details stay in the server log.
+ * Routes throw `ApiError`; a store outage (Redis or its REST endpoint unreachable or too slow)
+ * becomes 503 with `Retry-After`, so a client keeps what it sent and tries again; anything else
+ * becomes a 500 whose details stay in the server log.
  *
  * @module
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isStoreOutage, OUTAGE_RETRY_AFTER_SECONDS } from "../../push/outage.ts";
 
 /**
  * An error meant for the caller: status, a stable machine code, a human message, and optional
@@ -60,6 +63,17 @@ export const onError: ErrorHandler = (err, c) => {
     // Nobody reads this answer; one quiet line, no error.
     console.info(`request aborted by the client: ${route}`);
     return errorResponse(c, 400, "aborted", "the request was aborted by the client");
+  }
+  if (isStoreOutage(err)) {
+    // Nothing is lost: an upload that got this answer is sent again, and lands once.
+    console.warn(`store unavailable on ${route}`);
+    return errorResponse(
+      c,
+      503,
+      "store_unavailable",
+      "the ledger's store cannot be reached; try again shortly",
+      { "Retry-After": String(OUTAGE_RETRY_AFTER_SECONDS) },
+    );
   }
   // One line, no stack: a stack (or a nested cause) may carry request data into the logs.
   const what = err instanceof Error ? `${err.name}: ${err.message}` : typeof err;

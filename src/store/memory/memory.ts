@@ -93,6 +93,8 @@ export class MemoryStore implements LedgerStore {
   #projection: ProjectionState = new Map();
   #subscriptions: SubscriptionProjection = emptySubscriptions();
   #broadcasts = new Map<string, BroadcastRecord>();
+  /** pushId -> state of a push taken with `pushStateMs`, and until when it is kept. */
+  #pushStates = new Map<string, { state: string; until: number }>();
 
   collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
     return this.collectMany([{ openId, credits }], now).then(([result]) => result);
@@ -133,20 +135,24 @@ export class MemoryStore implements LedgerStore {
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {
     const id = request.broadcastId;
     const bc = id === undefined ? undefined : this.#broadcast(id);
+    const ms = request.pushStateMs;
     const results = request.deliveries.map((delivery): TakeResult => {
-      if (bc === undefined) return this.#take(delivery, request, now);
-      const step = takeStep(bc.states.get(delivery.openId), id!, delivery);
+      if (bc === undefined && ms === undefined) return this.#take(delivery, request, now);
+      const set = (state: string) =>
+        bc
+          ? bc.states.set(delivery.openId, state)
+          : this.#pushStates.set(delivery.pushId, { state, until: now + ms! });
+      const state = bc ? bc.states.get(delivery.openId) : this.#pushState(delivery.pushId, now);
+      const step = takeStep(state, id, delivery);
       if (step.action === "done") return { status: "done" };
       if (step.action === "lost") {
-        bc.states.set(delivery.openId, step.state);
-        count(bc.tally, step.counts);
+        set(step.state);
+        if (bc) count(bc.tally, step.counts);
         this.#commit([step.event], now);
         return { status: "lost", formId: step.formId };
       }
       const result = this.#take(delivery, request, now);
-      if (result.status === "taken") {
-        bc.states.set(delivery.openId, takenState(result.credit.formId));
-      }
+      if (result.status === "taken") set(takenState(result.credit.formId));
       return result;
     });
     return Promise.resolve(results);
@@ -160,10 +166,17 @@ export class MemoryStore implements LedgerStore {
     const bc = broadcastId === undefined ? undefined : this.#broadcast(broadcastId);
     for (const o of outcomes) {
       const tracked = bc !== undefined && o.state !== undefined;
+      const pushTracked = bc === undefined && o.state !== undefined &&
+        o.pushStateMs !== undefined;
       // Applies only while the user's state is the expected one: idempotent, never counted twice.
       if (tracked && !outcomeApplies(bc.states.get(o.openId), o.credit)) continue;
+      if (pushTracked && !outcomeApplies(this.#pushState(o.pushId, now), o.credit)) continue;
       this.#commit(outcomeEvents(o), now);
       if (o.voids) this.#void(o.openId, o.voids.templateId, o.voids.reason, now);
+      if (pushTracked) {
+        const { state } = afterOutcome(o.state!, o.errcode);
+        this.#pushStates.set(o.pushId, { state, until: now + o.pushStateMs! });
+      }
       if (!tracked) continue;
       const effect = afterOutcome(o.state!, o.errcode);
       bc.states.set(o.openId, effect.state);
@@ -240,6 +253,13 @@ export class MemoryStore implements LedgerStore {
     const taken = { ...credit, uses: credit.uses - 1 };
     this.#commit([formIdConsumed(openId, pushId, credit.formId)], now);
     return { status: "taken", credit: taken };
+  }
+
+  /** A kept push state, `undefined` when absent or past its time. */
+  #pushState(pushId: string, now: number): string | undefined {
+    const kept = this.#pushStates.get(pushId);
+    if (kept && kept.until <= now) this.#pushStates.delete(pushId);
+    return kept && kept.until > now ? kept.state : undefined;
   }
 
   #broadcast(id: string): BroadcastRecord {

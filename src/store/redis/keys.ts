@@ -54,6 +54,8 @@ export function ledgerKeys(prefix: string) {
     broadcastState: (id: string) => `${prefix}:bc:${id}:st`,
     /** HASH sent, failed, noCredit, e:<errcode> -> count, for broadcast `id`. */
     broadcastTally: (id: string) => `${prefix}:bc:${id}:tally`,
+    /** STRING (prefix of): `<prefix>:ps:<pushId>` -> the kept delivery state of a push. */
+    pushState: `${prefix}:ps:`,
   };
 }
 

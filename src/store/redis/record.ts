@@ -82,6 +82,12 @@ export function recordScript(
       for (const field of counts) args.push(field);
       if (releases(o) && c) pushRelease(args, o.openId, o.pushId, c);
       else args.push("", "", "", "");
+      // A push's state is kept outside a broadcast only (a broadcast keeps its users').
+      const keepPush = !broadcastId && o.state !== undefined && o.pushStateMs !== undefined;
+      args.push(
+        keepPush ? keys.pushState + o.pushId : "",
+        keepPush ? String(o.pushStateMs) : "",
+      );
       args.push(String(o.events.length));
       pushEntries(args, o.events);
       args.push(o.voids?.templateId ?? "", o.voids?.reason ?? "");

@@ -1,6 +1,6 @@
 /**
  * The owner of take.lua: a credit taken for each of many deliveries in one call, with a
- * broadcast's per-user states deciding first.
+ * broadcast's per-user states (or, outside a broadcast, each push's kept state) deciding first.
  *
  * @module
  */
@@ -70,6 +70,9 @@ export function takeScript(
     const args = log.args(now);
     pushBroadcastKeys(args, keys, request.broadcastId);
     args.push(request.broadcastId ?? "");
+    // A push's state is kept outside a broadcast only (a broadcast keeps its users').
+    const keepPush = request.pushStateMs !== undefined && !request.broadcastId;
+    args.push(keepPush ? keys.pushState : "", keepPush ? String(request.pushStateMs) : "");
     const groups = spendGroupsOf(request);
     args.push(String(groups.length));
     for (const { group, kinds } of groups) {

@@ -125,7 +125,8 @@ Deno.test("collect seals its own events without reading them back, after any uns
   assert.equal((await raw.get(keys.chain(0)) as string).length, 2 * STORED_HASH_LENGTH);
 
   // Another writer appended and died before sealing: the next collect seals its events too.
-  // (record.lua outside a broadcast, one outcome: no state, no tally, no release, one event.)
+  // (record.lua outside a broadcast, one outcome: no state, no tally, no release, no push state,
+  // one event, no void.)
   const record = raw.createScript(RECORD_LUA);
   await record.exec([keys.head, keys.projection], [
     prefix,
@@ -134,9 +135,11 @@ Deno.test("collect seals its own events without reading them back, after any uns
     ...["", ""],
     ...["u", "", "", "0"],
     ...["", "", "", ""],
+    ...["", ""],
     "1",
     "PushSucceeded",
     '{"openId":"u","pushId":"p1"}',
+    ...["", ""],
   ]);
   assert.equal(await raw.hget(keys.head, "sealed"), "2");
   await store.collect("v", [credit("c"), credit("d"), credit("e")], T0 + 2);
