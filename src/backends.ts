@@ -1,7 +1,7 @@
 /**
  * The composition root's one choice: which backend the service runs on. From the configuration
  * it builds every part that depends on it: the ledger store, the coordination store (key-value,
- * locks, idempotency records, work queues) and the rate limiters. With UPSTASH_REDIS_REST_URL
+ * locks, idempotency records, work queues) and the rate limiters (counted by the store). With UPSTASH_REDIS_REST_URL
  * set, all of them live in Redis behind ONE Upstash client (`upstashClient`), so every instance
  * shares them; otherwise the embedded memory store and its memory twins serve one process.
  * Nothing else in src/ asks which backend it runs on.
@@ -13,12 +13,7 @@ import type { Coordination } from "./coordination/coordination.ts";
 import { MemoryKeyValue, MemoryWorkQueue } from "./coordination/memory.ts";
 import { RedisKeyValue, RedisWorkQueue } from "./coordination/redis.ts";
 import type { ChainReader, ChainReaderModule, ParallelLog } from "./audit/raw_log.ts";
-import {
-  type LimitSpec,
-  memoryLimiter,
-  type RateLimiter,
-  redisLimiters,
-} from "./http/middleware/rate_limit.ts";
+import { type LimitSpec, type RateLimiter, storeLimiters } from "./http/middleware/rate_limit.ts";
 import type { IntakeLimiters } from "./http/routes/intake.ts";
 import type { LedgerStore } from "./ledger/store.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
@@ -47,7 +42,7 @@ export interface Backends {
 
 /**
  * Builds the backends the configuration names. `clock` drives the memory key-value store's
- * expiry (tests pass a manual one).
+ * expiry and the rate limits' windows (tests pass a manual one).
  *
  * @example
  * ```ts
@@ -61,7 +56,7 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
     return {
       store,
       coordination: { kv: new MemoryKeyValue(clock), queue: new MemoryWorkQueue() },
-      limiters: intakeLimiters(config, memoryLimiter),
+      limiters: intakeLimiters(config, storeLimiters(store, clock)),
       parallelAudit: null,
       durable: false,
       description:
@@ -82,7 +77,7 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
       kv: new RedisKeyValue(redis, config.prefix),
       queue: new RedisWorkQueue(redis, config.prefix),
     },
-    limiters: intakeLimiters(config, redisLimiters(redis)),
+    limiters: intakeLimiters(config, storeLimiters(store, clock)),
     parallelAudit: redisParallelLog(store, options),
     durable: true,
     description: `store: redis at ${new URL(options.url).host}, prefix "${config.prefix}"`,
@@ -90,11 +85,10 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
   };
 }
 
-/** The limits, each from `make`; keys under `<prefix>:rl:<name>`. */
+/** The limits, each from `make`; counted by the store (on Redis under `<prefix>:rl:<name>`). */
 function intakeLimiters(config: Config, make: (spec: LimitSpec) => RateLimiter): IntakeLimiters {
   const { windowSeconds, perUser, perIp } = config.rateLimit;
-  const limiter = (name: string, tokens: number) =>
-    make({ prefix: `${config.prefix}:rl:${name}`, tokens, windowSeconds });
+  const limiter = (limit: string, tokens: number) => make({ limit, tokens, windowSeconds });
   return {
     user: limiter("user", perUser),
     view: limiter("view", perUser),

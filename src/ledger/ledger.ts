@@ -9,6 +9,7 @@ import type { CreditKind } from "./events.ts";
 import { Coalescer } from "../shared/coalescer.ts";
 import { type CreditCaps, DEFAULT_CREDIT_CAPS } from "./credit_caps.ts";
 import type { DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
+import type { CountedLimits } from "./limits.ts";
 import type { CollectRequest, CollectResult, LedgerStore } from "./store.ts";
 
 /** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
@@ -106,6 +107,8 @@ export class Ledger {
   /**
    * Collects credits for one user in one atomic store call (shared with concurrent uploads);
    * expired ones are refused, and those over `caps` (`refused`, see `LedgerStore.collectMany`).
+   * With `limits`, the upload counts against them in the same call, and collects nothing when
+   * over one: their `settle` gets the decisions (and may throw the refusal).
    *
    * @example
    * ```ts
@@ -116,6 +119,7 @@ export class Ledger {
     openId: string,
     items: CollectItem[],
     caps: CreditCaps = DEFAULT_CREDIT_CAPS,
+    limits?: CountedLimits,
   ): Promise<CollectOutcome> {
     const now = this.clock.now();
     const expired: string[] = [];
@@ -134,9 +138,16 @@ export class Ledger {
         expiresAt,
       });
     }
-    const result = credits.length > 0
-      ? await this.#collects.add({ openId, credits, caps })
+    // An upload with nothing left to collect still counts against its limits.
+    const request: CollectRequest = limits ? { openId, credits, caps, limits: limits.checks } : {
+      openId,
+      credits,
+      caps,
+    };
+    const result = credits.length > 0 || limits
+      ? await this.#collects.add(request)
       : { accepted: [], duplicates: [] };
+    if (limits) limits.settle(result.limits ?? []);
     return { ...result, expired };
   }
 

@@ -11,6 +11,7 @@ import type { CapReason, CreditCaps } from "./credit_caps.ts";
 import type { Credit, CreditView } from "./credit_rules.ts";
 import type { LogHead, StoredEvent } from "./events.ts";
 import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
+import type { LimitCheck, LimitDecision } from "./limits.ts";
 
 /** A credit `collect` refused for a cap, and which. */
 export interface CapRefusal {
@@ -26,6 +27,11 @@ export interface CollectResult {
   accepted: string[];
   duplicates: string[];
   refused?: CapRefusal[];
+  /**
+   * One decision per rate-limit check of the request (`CollectRequest.limits`), in order; when
+   * one is refused (`isRefused`) the upload collected nothing (`accepted` and `duplicates` empty).
+   */
+  limits?: LimitDecision[];
 }
 
 /**
@@ -36,6 +42,12 @@ export interface CollectRequest {
   openId: string;
   credits: Credit[];
   caps?: CreditCaps;
+  /**
+   * Rate limits this upload counts against, counted in the same atomic step before its credits
+   * (as `countLimits` counts them); over any of them, it collects nothing. `credits` may then be
+   * empty: the upload only counts.
+   */
+  limits?: LimitCheck[];
 }
 
 /** A page of users who may hold valid credits; `cursor` is "0" when the listing is done. */
@@ -104,6 +116,11 @@ export interface LedgerStore {
     outcomes: DeliveryOutcome[],
     now: number,
   ): Promise<void>;
+  /**
+   * Counts one request against each of `checks` at `now` (fixed windows, see ledger/limits.ts),
+   * in one atomic step, in the same counts as the checks collects carry; a decision each.
+   */
+  countLimits(checks: LimitCheck[], now: number): Promise<LimitDecision[]>;
   /** A broadcast's counters so far. */
   tally(broadcastId: string): Promise<BroadcastTally>;
   /** The user's valid credits at `now` (read from the index of live credits, not a scan). */

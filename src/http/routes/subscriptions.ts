@@ -94,7 +94,7 @@ export function subscriptionRoutes(
         } else ignored[answer as Exclude<Answer, "accept">]++;
       }
       const outcome = credits.length > 0
-        ? await ledger.collect(c.get("openId"), credits, caps)
+        ? await ledger.collect(c.get("openId"), credits, caps, c.get("limits"))
         : { accepted: [], duplicates: [], expired: [] };
       if (outcome.refused) {
         const templateOf = new Map(credits.map((credit) => [credit.formId, credit.templateId!]));

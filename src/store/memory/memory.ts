@@ -26,6 +26,7 @@ import {
   type StoredEvent,
 } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
+import { isRefused, type LimitCheck, type LimitDecision } from "../../ledger/limits.ts";
 import {
   type BroadcastTally,
   type DeliveryOutcome,
@@ -49,6 +50,7 @@ import type {
   RebuildResult,
   UserPage,
 } from "../../ledger/store.ts";
+import { LimitCounts } from "./limit_counts.ts";
 
 /** Events copied between two turns of the event loop while reading the log. */
 const READ_SLICE = 250;
@@ -73,6 +75,7 @@ export class MemoryStore implements LedgerStore {
   #log: StoredEvent[] = [];
   #projection: ProjectionState = new Map();
   #broadcasts = new Map<string, BroadcastRecord>();
+  #limits = new LimitCounts();
 
   collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
     return this.collectMany([{ openId, credits }], now).then(([result]) => result);
@@ -81,8 +84,13 @@ export class MemoryStore implements LedgerStore {
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
     // No await in between: the whole batch is one atomic step. Each credit is committed before
     // the next is looked at, so a formId repeated in an upload is a duplicate of the first.
-    const results = uploads.map(({ openId, credits, caps }) => {
+    const results = uploads.map(({ openId, credits, caps, limits }) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
+      if (limits) {
+        // Counted first; over a limit, the upload collects nothing.
+        result.limits = this.#limits.count(limits, now);
+        if (isRefused(result.limits)) return result;
+      }
       const live = caps ? liveCounts(this.#projection.get(openId), now) : null;
       for (const credit of credits) {
         if (isDuplicate(this.#projection.get(openId)?.get(credit.formId), now)) {
@@ -108,6 +116,10 @@ export class MemoryStore implements LedgerStore {
       return result;
     });
     return Promise.resolve(results);
+  }
+
+  countLimits(checks: LimitCheck[], now: number): Promise<LimitDecision[]> {
+    return Promise.resolve(this.#limits.count(checks, now));
   }
 
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {

@@ -25,6 +25,8 @@ import type {
 } from "../../ledger/store.ts";
 import { upstashClient } from "../../shared/upstash_client.ts";
 import { collectScript } from "./collect.ts";
+import { limitScript } from "./limits.ts";
+import type { LimitCheck, LimitDecision } from "../../ledger/limits.ts";
 import { ledgerKeys } from "./keys.ts";
 import { LogReader } from "./log_reader.ts";
 import type { ChainPieces, RawEntry } from "./log_page.ts";
@@ -91,6 +93,7 @@ export class RedisStore implements LedgerStore {
   readonly #take: ReturnType<typeof takeScript>;
   readonly #record: ReturnType<typeof recordScript>;
   readonly #tally: ReturnType<typeof tallyScript>;
+  readonly #limits: ReturnType<typeof limitScript>;
 
   constructor(redis: Redis, prefix: string, segmentEvents: number, chainChunk = CHAIN_CHUNK) {
     this.#redis = redis;
@@ -104,6 +107,7 @@ export class RedisStore implements LedgerStore {
     this.#take = takeScript(log, keys);
     this.#record = recordScript(log, keys);
     this.#tally = tallyScript(redis, keys);
+    this.#limits = limitScript(redis, prefix);
   }
 
   async collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
@@ -113,6 +117,10 @@ export class RedisStore implements LedgerStore {
 
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
     return this.#collect(uploads, now);
+  }
+
+  countLimits(checks: LimitCheck[], now: number): Promise<LimitDecision[]> {
+    return this.#limits(checks, now);
   }
 
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {
