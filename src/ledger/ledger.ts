@@ -139,11 +139,8 @@ export class Ledger {
       });
     }
     // An upload with nothing left to collect still counts against its limits.
-    const request: CollectRequest = limits ? { openId, credits, caps, limits: limits.checks } : {
-      openId,
-      credits,
-      caps,
-    };
+    const request: CollectRequest = { openId, credits, caps };
+    if (limits) request.limits = limits.checks;
     const result = credits.length > 0 || limits
       ? await this.#collects.add(request)
       : { accepted: [], duplicates: [] };
