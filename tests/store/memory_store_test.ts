@@ -1,5 +1,6 @@
 import { MemoryStore } from "../../src/store/memory/memory.ts";
 import { creditIndexContract } from "./credit_index_contract.ts";
+import { limitsContract } from "./limits_contract.ts";
 import { storeContract, type StoreFactory } from "./store_contract.ts";
 import { subscriptionContract } from "./subscription_contract.ts";
 
@@ -8,3 +9,4 @@ const factory: StoreFactory = ({ shareWith }) => Promise.resolve(shareWith ?? ne
 storeContract("memory", factory);
 creditIndexContract("memory", factory);
 subscriptionContract("memory", factory);
+limitsContract("memory", factory);
