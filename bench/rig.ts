@@ -6,6 +6,7 @@
  */
 import { Redis as IORedis } from "ioredis";
 import { freePort, startRedisServer } from "../tests/helpers/redis_server.ts";
+import type { CommandCounts } from "../tools/upstash_bridge.ts";
 
 /** A running redis-server + bridge, and a direct client for measurements (INFO, fills). */
 export interface BenchRig {
@@ -60,6 +61,18 @@ async function waitForHttp(url: string): Promise<void> {
     }
   }
   throw new Error(`bridge did not start at ${url}`);
+}
+
+/**
+ * The commands Upstash would have billed so far, by the bridge's count (`GET /_bridge/commands`):
+ * every command of a pipeline, a failed EVALSHA and its EVAL as two.
+ */
+export async function billedCommands(rig: BenchRig): Promise<CommandCounts> {
+  const res = await fetch(`${rig.upstash.url}/_bridge/commands`, {
+    headers: { authorization: `Bearer ${rig.upstash.token}` },
+  });
+  if (!res.ok) throw new Error(`the bridge's counter answered ${res.status}: ${await res.text()}`);
+  return await res.json();
 }
 
 /** Redis's `used_memory` in bytes. */

@@ -1,9 +1,10 @@
 /**
  * The composition root's one choice: which backend the service runs on. From the configuration
  * it builds every part that depends on it: the ledger store, the coordination store (key-value,
- * locks, idempotency records, work queues) and the rate limiters. With UPSTASH_REDIS_REST_URL
- * set, all of them live in Redis behind ONE Upstash client (`upstashClient`), so every instance
- * shares them; otherwise the embedded memory store and its memory twins serve one process.
+ * locks, idempotency records, work queues), the rate limiters (counted by the store) and the
+ * replay guard of WeChat's pushes. With UPSTASH_REDIS_REST_URL set, all of them live in Redis
+ * behind ONE Upstash client (`upstashClient`), so every instance shares them; otherwise the
+ * embedded memory store and its memory twins serve one process.
  * Nothing else in src/ asks which backend it runs on.
  *
  * @module
@@ -15,12 +16,7 @@ import { RedisKeyValue, RedisWorkQueue } from "./coordination/redis.ts";
 import { KeyValueReplayGuard } from "./coordination/replay_guard.ts";
 import { MemoryReplayGuard, type ReplayGuard } from "./wechat/event_push/replay.ts";
 import type { ChainReader, ChainReaderModule, ParallelLog } from "./audit/raw_log.ts";
-import {
-  type LimitSpec,
-  memoryLimiter,
-  type RateLimiter,
-  redisLimiters,
-} from "./http/middleware/rate_limit.ts";
+import { type LimitSpec, type RateLimiter, storeLimiters } from "./http/middleware/rate_limit.ts";
 import type { IntakeLimiters } from "./http/routes/intake.ts";
 import type { LedgerStore } from "./ledger/store.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
@@ -54,7 +50,7 @@ export interface Backends {
 
 /**
  * Builds the backends the configuration names. `clock` drives the memory key-value store's
- * expiry (tests pass a manual one).
+ * expiry and the rate limits' windows (tests pass a manual one).
  *
  * @example
  * ```ts
@@ -68,7 +64,7 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
     return {
       store,
       coordination: { kv: new MemoryKeyValue(clock), queue: new MemoryWorkQueue() },
-      limiters: intakeLimiters(config, memoryLimiter),
+      limiters: intakeLimiters(config, storeLimiters(store, clock)),
       replayGuard: new MemoryReplayGuard({ clock }),
       parallelAudit: null,
       durable: false,
@@ -88,7 +84,7 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
   return {
     store,
     coordination: { kv, queue: new RedisWorkQueue(redis, config.prefix) },
-    limiters: intakeLimiters(config, redisLimiters(redis)),
+    limiters: intakeLimiters(config, storeLimiters(store, clock)),
     replayGuard: new KeyValueReplayGuard(kv, clock),
     parallelAudit: redisParallelLog(store, options),
     durable: true,
@@ -97,11 +93,10 @@ export function openBackends(config: Config, clock: Clock = systemClock): Backen
   };
 }
 
-/** The limits, each from `make`; keys under `<prefix>:rl:<name>`. */
+/** The limits, each from `make`; counted by the store (on Redis under `<prefix>:rl:<name>`). */
 function intakeLimiters(config: Config, make: (spec: LimitSpec) => RateLimiter): IntakeLimiters {
   const { windowSeconds, perUser, perIp } = config.rateLimit;
-  const limiter = (name: string, tokens: number) =>
-    make({ prefix: `${config.prefix}:rl:${name}`, tokens, windowSeconds });
+  const limiter = (limit: string, tokens: number) => make({ limit, tokens, windowSeconds });
   return {
     user: limiter("user", perUser),
     view: limiter("view", perUser),

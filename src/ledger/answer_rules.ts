@@ -21,6 +21,8 @@
  *   (`CreditsVoided`, `voided`);
  * - any other answer is state only (`answered`).
  * A credit over a cap is refused (`user_full`, `template_full`); its answer is still recorded.
+ * A report carrying rate limits (`AnswerRequest.limits`) is counted against them before any of
+ * this (as a collect counts an upload's, src/ledger/limits.ts); over one, it records nothing.
  *
  * @module
  */
@@ -36,6 +38,7 @@ import {
   subscriptionAnswered,
 } from "./subscribe_events.ts";
 import { firstWaiting, type UserSubscriptionState } from "./subscription_state.ts";
+import type { LimitCheck, LimitDecision } from "./limits.ts";
 
 /** The answers that grant a send. */
 export const ACCEPTS: readonly string[] = ["accept", "acceptWithAudio", "acceptWithAlert"];
@@ -67,6 +70,11 @@ export interface AnswerRequest {
   expiresAt: number | null;
   /** With WeChat's event push: how long an accept waits for the other source; `null`: none. */
   windowMs: number | null;
+  /**
+   * Rate limits this report counts against, counted in the same atomic step before anything of
+   * it (as `LedgerStore.countLimits` counts them); over any of them, it records nothing.
+   */
+  limits?: LimitCheck[];
 }
 
 /** What an item did. */
@@ -85,6 +93,16 @@ export interface AnswerResult {
   templateId: string;
   outcome: AnswerOutcome;
   formId?: string;
+}
+
+/**
+ * What `LedgerStore.answer` did: one result per item, in order; with `AnswerRequest.limits`, one
+ * decision per check, in order, and when one is refused (`isRefused`) `results` is empty: the
+ * report recorded nothing.
+ */
+export interface AnswerReply {
+  results: AnswerResult[];
+  limits?: LimitDecision[];
 }
 
 /** What `answerStep` decided for one item: its events (in order) and outcome. */

@@ -9,6 +9,7 @@ import type { CreditKind } from "./events.ts";
 import { Coalescer } from "../shared/coalescer.ts";
 import { type CreditCaps, DEFAULT_CREDIT_CAPS } from "./credit_caps.ts";
 import type { DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
+import type { CountedLimits } from "./limits.ts";
 import type { CollectRequest, CollectResult, LedgerStore } from "./store.ts";
 import type { AnswerRequest, AnswerResult } from "./answer_rules.ts";
 import type { SubscriptionView } from "./subscription_state.ts";
@@ -108,6 +109,8 @@ export class Ledger {
   /**
    * Collects credits for one user in one atomic store call (shared with concurrent uploads);
    * expired ones are refused, and those over `caps` (`refused`, see `LedgerStore.collectMany`).
+   * With `limits`, the upload counts against them in the same call, and collects nothing when
+   * over one: their `settle` gets the decisions (and may throw the refusal).
    *
    * @example
    * ```ts
@@ -118,6 +121,7 @@ export class Ledger {
     openId: string,
     items: CollectItem[],
     caps: CreditCaps = DEFAULT_CREDIT_CAPS,
+    limits?: CountedLimits,
   ): Promise<CollectOutcome> {
     const now = this.clock.now();
     const expired: string[] = [];
@@ -136,9 +140,13 @@ export class Ledger {
         expiresAt,
       });
     }
-    const result = credits.length > 0
-      ? await this.#collects.add({ openId, credits, caps })
+    // An upload with nothing left to collect still counts against its limits.
+    const request: CollectRequest = { openId, credits, caps };
+    if (limits) request.limits = limits.checks;
+    const result = credits.length > 0 || limits
+      ? await this.#collects.add(request)
       : { accepted: [], duplicates: [] };
+    if (limits) limits.settle(result.limits ?? []);
     return { ...result, expired };
   }
 
@@ -175,17 +183,27 @@ export class Ledger {
 
   /**
    * Applies a report of subscription answers in one atomic store call; a standing credit's
-   * expiry follows `SUBSCRIBE_TTL_SECONDS` (see `LedgerStore.answer`).
+   * expiry follows `SUBSCRIBE_TTL_SECONDS` (see `LedgerStore.answer`). With `limits`, the
+   * report counts against them in the same call, and records nothing when over one: their
+   * `settle` gets the decisions (and may throw the refusal), as in `collect`.
    *
    * @example
    * ```ts
    * await ledger.answer({ openId, source: "client", items, windowMs: null });
    * ```
    */
-  answer(request: Omit<AnswerRequest, "expiresAt">): Promise<AnswerResult[]> {
+  async answer(
+    request: Omit<AnswerRequest, "expiresAt" | "limits">,
+    limits?: CountedLimits,
+  ): Promise<AnswerResult[]> {
     const now = this.clock.now();
     const expiresAt = this.expiryOf("subscribe", undefined, now);
-    return this.store.answer({ ...request, expiresAt }, now);
+    const { results, limits: decisions } = await this.store.answer(
+      { ...request, expiresAt, ...(limits ? { limits: limits.checks } : {}) },
+      now,
+    );
+    if (limits) limits.settle(decisions ?? []);
+    return results;
   }
 
   /** The user's subscription state now. */

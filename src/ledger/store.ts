@@ -11,9 +11,10 @@ import type { CapReason, CreditCaps } from "./credit_caps.ts";
 import type { Credit, CreditView } from "./credit_rules.ts";
 import type { LogHead, StoredEvent } from "./events.ts";
 import type { BroadcastTally, DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
-import type { AnswerRequest, AnswerResult } from "./answer_rules.ts";
+import type { AnswerReply, AnswerRequest } from "./answer_rules.ts";
 import type { RegisteredTemplate } from "./registry.ts";
 import type { SubscriptionView } from "./subscription_state.ts";
+import type { LimitCheck, LimitDecision } from "./limits.ts";
 
 /** A credit `collect` refused for a cap, and which. */
 export interface CapRefusal {
@@ -29,6 +30,11 @@ export interface CollectResult {
   accepted: string[];
   duplicates: string[];
   refused?: CapRefusal[];
+  /**
+   * One decision per rate-limit check of the request (`CollectRequest.limits`), in order; when
+   * one is refused (`isRefused`) the upload collected nothing (`accepted` and `duplicates` empty).
+   */
+  limits?: LimitDecision[];
 }
 
 /**
@@ -39,6 +45,12 @@ export interface CollectRequest {
   openId: string;
   credits: Credit[];
   caps?: CreditCaps;
+  /**
+   * Rate limits this upload counts against, counted in the same atomic step before its credits
+   * (as `countLimits` counts them); over any of them, it collects nothing. `credits` may then be
+   * empty: the upload only counts.
+   */
+  limits?: LimitCheck[];
 }
 
 /** A page of users who may hold valid credits; `cursor` is "0" when the listing is done. */
@@ -109,9 +121,11 @@ export interface LedgerStore {
   ): Promise<void>;
   /**
    * Applies one report of subscription answers (the client's, or WeChat's event push) in one
-   * atomic step, item by item (`answerStep`): answers, credits, confirmations, voids.
+   * atomic step, item by item (`answerStep`): answers, credits, confirmations, voids. With
+   * `request.limits`, the report first counts against them in the same step (as `countLimits`
+   * counts them) and, over any of them, records nothing (`results` empty).
    */
-  answer(request: AnswerRequest, now: number): Promise<AnswerResult[]>;
+  answer(request: AnswerRequest, now: number): Promise<AnswerReply>;
   /** The user's subscription state at `now`: settings, and per template the last answer. */
   subscriptions(openId: string, now: number): Promise<SubscriptionView>;
   /**
@@ -121,6 +135,12 @@ export interface LedgerStore {
   syncTemplates(templates: RegisteredTemplate[], now: number): Promise<boolean>;
   /** The template registry; `null` when no sync ever happened. */
   templates(): Promise<RegisteredTemplate[] | null>;
+  /**
+   * Counts one request against each of `checks` at `now` (fixed windows, see ledger/limits.ts),
+   * in one atomic step, in the same counts as the checks collects and answers carry; a decision
+   * each.
+   */
+  countLimits(checks: LimitCheck[], now: number): Promise<LimitDecision[]>;
   /** A broadcast's counters so far. */
   tally(broadcastId: string): Promise<BroadcastTally>;
   /** The user's valid credits at `now` (read from the index of live credits, not a scan). */

@@ -1,6 +1,7 @@
 import { MemoryStore } from "../../src/store/memory/memory.ts";
 import { creditIndexContract } from "./credit_index_contract.ts";
 import { pushStateContract } from "./push_state_contract.ts";
+import { limitsContract } from "./limits_contract.ts";
 import { storeContract, type StoreFactory } from "./store_contract.ts";
 import { subscriptionContract } from "./subscription_contract.ts";
 
@@ -10,3 +11,4 @@ storeContract("memory", factory);
 creditIndexContract("memory", factory);
 subscriptionContract("memory", factory);
 pushStateContract("memory", factory);
+limitsContract("memory", factory);

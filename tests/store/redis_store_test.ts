@@ -5,6 +5,7 @@ import { RebuildRunningError } from "../../src/ledger/store.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
 import { creditIndexContract } from "./credit_index_contract.ts";
 import { pushStateContract } from "./push_state_contract.ts";
+import { limitsContract } from "./limits_contract.ts";
 import { storeContract, type StoreFactory } from "./store_contract.ts";
 import { subscriptionContract } from "./subscription_contract.ts";
 import { consume } from "../helpers/store_calls.ts";
@@ -21,6 +22,7 @@ storeContract("redis", factory);
 creditIndexContract("redis", factory);
 subscriptionContract("redis", factory);
 pushStateContract("redis", factory);
+limitsContract("redis", factory);
 
 Deno.test("redis: a rebuild leaves no key of the projection it replaced", async () => {
   const prefix = uniquePrefix("drop");

@@ -55,7 +55,7 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
   test("answers without the event push: an accept is a credit, as before; nothing else is appended", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     const items = [item("T", "accept", "sub:r1:T"), item("U", "ban", "sub:r1:U")];
-    const results = await store.answer(request("o1", "client", items, { windowMs: null }), T0);
+    const { results } = await store.answer(request("o1", "client", items, { windowMs: null }), T0);
     assert.deepEqual(results, [
       { templateId: "T", outcome: "credited", formId: "sub:r1:T" },
       { templateId: "U", outcome: "answered" },
@@ -64,7 +64,10 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
       'FormIdCollected {"expiresAt":null,"formId":"sub:r1:T","kind":"subscribe","openId":"o1","templateId":"T","uses":1}',
     ]);
     // The same report again: its credit is a duplicate; nothing appended.
-    const again = await store.answer(request("o1", "client", items, { windowMs: null }), T0 + 1);
+    const { results: again } = await store.answer(
+      request("o1", "client", items, { windowMs: null }),
+      T0 + 1,
+    );
     assert.deepEqual(again.map((r) => r.outcome), ["duplicate", "answered"]);
     assert.equal((await readAll(store)).length, 1);
     assert.deepEqual(await store.subscriptions("o1", T0), { settings: null, templates: [] });
@@ -82,14 +85,14 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
   test("with the event push, an accept both sources report is one credit, in either order", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     // Client first: provisional until WeChat confirms it.
-    const [first] = await store.answer(
+    const { results: [first] } = await store.answer(
       request("o1", "client", [item("T", "acceptWithAudio", "sub:r1:T")]),
       T0,
     );
     assert.deepEqual(first, { templateId: "T", outcome: "provisional", formId: "sub:r1:T" });
     assert.equal((await store.view("o1", T0)).credits[0].expiresAt, T0 + WINDOW);
     assert.equal((await store.subscriptions("o1", T0)).templates[0].awaitingWechat, 1);
-    const [confirmed] = await store.answer(
+    const { results: [confirmed] } = await store.answer(
       request("o1", "wechat", [item("T", "accept", "sub:wx@1764072000:T")]),
       T0 + 2_000,
     );
@@ -98,7 +101,7 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
     assert.deepEqual(view.credits.map((c) => [c.formId, c.expiresAt]), [["sub:r1:T", null]]);
     // WeChat first: a credit at once; the client's later report matches it.
     await store.answer(request("o2", "wechat", [item("T", "accept", "sub:wx@1764072001:T")]), T0);
-    const [matched] = await store.answer(
+    const { results: [matched] } = await store.answer(
       request("o2", "client", [item("T", "accept", "sub:r9:T")]),
       T0 + 3_000,
     );
@@ -132,14 +135,14 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
     assert.equal((await store.view("o1", T0 + WINDOW)).valid, 0, "voided by its own expiry");
     assert.equal((await store.subscriptions("o1", T0 + WINDOW)).templates[0].awaitingWechat, 0);
     // A late WeChat event finds nothing waiting: it mints the (real) credit.
-    const [late] = await store.answer(
+    const { results: [late] } = await store.answer(
       request("o1", "wechat", [item("T", "accept", "sub:wx@1:T")]),
       T0 + WINDOW + 1,
     );
     assert.equal(late.outcome, "credited");
     // "Always keep": the client's settings keep T as accept, its silent accepts stand.
     const settings = { mainSwitch: true, itemSettings: { K: "accept", T: "reject" } };
-    const kept = await store.answer(
+    const { results: kept } = await store.answer(
       request("o3", "client", [item("K", "accept", "sub:r2:K")], { settings }),
       T0,
     );
@@ -150,7 +153,7 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
     const before = (await readAll(store)).length;
     await store.answer(request("o3", "client", [], { settings }), T0 + 1);
     assert.equal((await readAll(store)).length, before, "unchanged settings append nothing");
-    const [confirm] = await store.answer(
+    const { results: [confirm] } = await store.answer(
       request("o3", "wechat", [item("K", "accept", "sub:wx@2:K")]),
       T0 + 2,
     );
@@ -162,12 +165,12 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
   test("a long-term subscription is one credit never consumed, voided by a revocation", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     const lt = { longTerm: true };
-    const [on] = await store.answer(
+    const { results: [on] } = await store.answer(
       request("o1", "client", [item("L", "accept", "sub:r1:L", lt)]),
       T0,
     );
     assert.deepEqual(on, { templateId: "L", outcome: "credited", formId: "sub:lt@L" });
-    const [again] = await store.answer(
+    const { results: [again] } = await store.answer(
       request("o1", "wechat", [item("L", "accept", "sub:wx@5:L", lt)]),
       T0 + 1,
     );
@@ -183,7 +186,7 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
       assert.equal(taken?.uses, 1, "a long-term credit is never used up");
     }
     assert.equal((await store.head()).seq, head, "no FormIdConsumed");
-    const [revoked] = await store.answer(
+    const { results: [revoked] } = await store.answer(
       request("o1", "wechat", [item("L", "reject", "sub:wx@9:L", { revoke: true })]),
       T0 + 3,
     );
@@ -256,7 +259,7 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
   test("caps refuse a subscribe credit but keep its answer", async () => {
     const store = await factory({ segmentEvents: 100_000 });
     const caps = { perUser: 10, perTemplate: 1 };
-    const results = await store.answer(
+    const { results } = await store.answer(
       request("o1", "wechat", [
         item("T", "accept", "sub:wx@1:T"),
         item("T", "accept", "sub:wx@2:T"),
@@ -300,12 +303,12 @@ export function subscriptionContract(name: string, factory: StoreFactory): void 
     assert.deepEqual(await store.templates(), registry);
     // Waiting accepts and seen keys survive too: a retried report is still a duplicate, and
     // WeChat's report of o2's accept confirms the waiting one.
-    const [dup] = await store.answer(
+    const { results: [dup] } = await store.answer(
       request("o2", "client", [item("T_ONE", "accept", "sub:r2:T_ONE")]),
       T0 + 2,
     );
     assert.equal(dup.outcome, "duplicate");
-    const [ok] = await store.answer(
+    const { results: [ok] } = await store.answer(
       request("o2", "wechat", [item("T_ONE", "accept", "sub:wx@3:T_ONE")]),
       T0 + 3,
     );

@@ -1,114 +1,144 @@
 /**
- * Rate limits: a fixed window of `limit` requests per identifier (an openId, a client IP).
- * On the Redis store they are counted in Redis by `@upstash/ratelimit`, so every instance of the
- * service shares them; on the embedded store, in memory with the same algorithm (a request
- * counts even when refused; a window is `floor(now / window)`; it resets at its end).
+ * Rate limits: fixed windows of `tokens` requests per identifier (an openId, a client IP),
+ * counted by the ledger's store (src/ledger/limits.ts): in Redis, shared by every instance, with
+ * the keys, windows and reset `@upstash/ratelimit` used; in memory on the embedded store.
+ *
+ * An upload counts in the same script call as its collect (one command for a whole coalesced
+ * batch of uploads), a subscription report in the same call as its answer:
+ * `countedWithCollect` hands the route's collect (or answer) its checks. Other requests (logins,
+ * credit views) count alone (`enforceLimits`), many in one script call.
  *
  * @module
  */
-import { Ratelimit } from "@upstash/ratelimit";
-import type { Redis } from "@upstash/redis";
-import { Coalescer } from "../../shared/coalescer.ts";
+import type { Context, Env, MiddlewareHandler } from "hono";
+import {
+  type CountedLimits,
+  isRefused,
+  type LimitCheck,
+  type LimitDecision,
+} from "../../ledger/limits.ts";
+import type { LedgerStore } from "../../ledger/store.ts";
+import type { Clock } from "../../shared/clock.ts";
 import { ApiError } from "./errors.ts";
 
-/** One decision: allowed or not, and when the window resets (epoch ms). */
-export interface LimitDecision {
-  success: boolean;
-  limit: number;
-  remaining: number;
-  reset: number;
+export type { LimitDecision } from "../../ledger/limits.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The upload's rate limits, for its collect or answer to count (`countedWithCollect`). */
+    limits: CountedLimits;
+  }
 }
 
-/** A named limit over identifiers. */
-export interface RateLimiter {
-  limit(identifier: string): Promise<LimitDecision>;
-}
-
-/** A limit's shape: `tokens` requests per `windowSeconds`, keys under `prefix`. */
+/** A limit's shape: `tokens` requests per `windowSeconds`, counted under the name `limit`. */
 export interface LimitSpec {
-  prefix: string;
+  limit: string;
   tokens: number;
   windowSeconds: number;
 }
 
-/** Most limit checks in one pipelined request (a few hundred bytes each). */
-const MAX_CHECKS_PER_REQUEST = 500;
+/** A named limit over identifiers. */
+export interface RateLimiter {
+  /** The check that counts one request of `identifier` (for a collect or answer to carry). */
+  check(identifier: string): LimitCheck;
+  /** Counts one request of `identifier` now, alone. */
+  limit(identifier: string): Promise<LimitDecision>;
+}
 
 /**
- * Limits counted in Redis (Upstash REST) with `@upstash/ratelimit`'s fixed window, through
- * `redis`, the process's shared client (`upstashClient`: it auto-pipelines). Checks made while
- * others are in flight go to Redis together in one pipelined request (one script call each, as
- * before): two checks per upload would otherwise cost two HTTP round trips per upload.
+ * Limits counted by `store` at `clock`'s time.
  *
  * @example
  * ```ts
- * const limiters = redisLimiters(upstashClient({ url, token }));
- * const perUser = limiters({ prefix: "ledger:rl:user", tokens: 60, windowSeconds: 60 });
+ * const limiter = storeLimiters(store, systemClock);
+ * const perUser = limiter({ limit: "user", tokens: 60, windowSeconds: 60 });
+ * await perUser.limit("o1"); // { success: true, limit: 60, remaining: 59, reset: ... }
  * ```
  */
-export function redisLimiters(redis: Redis): (spec: LimitSpec) => RateLimiter {
-  // Each check is started by the batch, all in one synchronous loop, so they share a pipeline;
-  // each keeps its own outcome.
-  const checks = new Coalescer<() => Promise<LimitDecision>, LimitDecision>(async (starts) => {
-    const decisions = starts.map((start) => start());
-    await Promise.allSettled(decisions);
-    return decisions;
-  }, { maxBatch: MAX_CHECKS_PER_REQUEST });
-  return (spec) => {
-    const limiter = new Ratelimit({
-      redis,
-      limiter: Ratelimit.fixedWindow(spec.tokens, `${spec.windowSeconds} s`),
-      prefix: spec.prefix,
-      analytics: false,
-      // No timeout: a limit that Redis could not count lets the request through after 5 s by
-      // default; here the request waits for Redis like the ledger call behind it would.
-      timeout: 0,
+export function storeLimiters(
+  store: Pick<LedgerStore, "countLimits">,
+  clock: Clock,
+): (spec: LimitSpec) => RateLimiter {
+  return ({ limit, tokens, windowSeconds }) => {
+    const check = (id: string): LimitCheck => ({
+      limit,
+      id,
+      tokens,
+      windowMs: windowSeconds * 1000,
     });
-    const check = async (identifier: string): Promise<LimitDecision> => {
-      const { success, limit, remaining, reset } = await limiter.limit(identifier);
-      return { success, limit, remaining, reset };
+    return {
+      check,
+      limit: async (id) => (await store.countLimits([check(id)], clock.now()))[0],
     };
-    return { limit: (identifier) => checks.add(() => check(identifier)) };
   };
 }
 
-/** Counts in this process's memory, exactly as the Redis limiter counts. */
-export function memoryLimiter(spec: LimitSpec): RateLimiter {
-  const windowMs = spec.windowSeconds * 1000;
-  const counts = new Map<string, { bucket: number; used: number }>();
-  let sweptBucket = 0;
-  return {
-    limit(identifier) {
-      const bucket = Math.floor(Date.now() / windowMs);
-      if (bucket !== sweptBucket) {
-        // Forget finished windows, as Redis expires their keys.
-        for (const [key, entry] of counts) if (entry.bucket !== bucket) counts.delete(key);
-        sweptBucket = bucket;
-      }
-      const entry = counts.get(identifier);
-      const used = entry?.bucket === bucket ? entry.used + 1 : 1;
-      counts.set(identifier, { bucket, used });
-      return Promise.resolve({
-        success: used <= spec.tokens,
-        limit: spec.tokens,
-        remaining: Math.max(0, spec.tokens - used),
-        reset: (bucket + 1) * windowMs,
-      });
-    },
-  };
+/**
+ * Throws 429 `rate_limited` with `Retry-After` (to the latest reset of the refused ones) if any
+ * decision is refused.
+ *
+ * @example
+ * ```ts
+ * refuseOver(await Promise.all([perUser.limit(openId), perIp.limit(ip)]), Date.now());
+ * ```
+ */
+export function refuseOver(decisions: LimitDecision[], now: number): void {
+  if (!isRefused(decisions)) return;
+  const reset = Math.max(...decisions.filter((d) => !d.success).map((d) => d.reset));
+  const retryAfter = Math.max(1, Math.ceil((reset - now) / 1000));
+  throw new ApiError(429, "rate_limited", `too many requests; retry in ${retryAfter} s`, {
+    "Retry-After": String(retryAfter),
+  });
 }
 
 /**
  * Counts one request against each `[limiter, identifier]` pair (all at once) and throws 429
  * with `Retry-After` if any of them is over its limit.
+ *
+ * @example
+ * ```ts
+ * await enforceLimits([[limiters.login, ip]]);
+ * ```
  */
-export async function enforceLimits(checks: [RateLimiter, string][]): Promise<void> {
+export async function enforceLimits(
+  checks: [RateLimiter, string][],
+  now: () => number = Date.now,
+): Promise<void> {
   const decisions = await Promise.all(checks.map(([limiter, id]) => limiter.limit(id)));
-  const refused = decisions.filter((d) => !d.success);
-  if (refused.length === 0) return;
-  const reset = Math.max(...refused.map((d) => d.reset));
-  const retryAfter = Math.max(1, Math.ceil((reset - Date.now()) / 1000));
-  throw new ApiError(429, "rate_limited", `too many requests; retry in ${retryAfter} s`, {
-    "Retry-After": String(retryAfter),
-  });
+  refuseOver(decisions, now());
+}
+
+/**
+ * Middleware for uploads and subscription reports: the request counts against `checksOf(c)`
+ * once, in the route's collect or answer when it makes one (`c.get("limits")` to
+ * `Ledger.collect` or `Ledger.answer`: over a limit, nothing is recorded and the call throws
+ * 429), else alone after the route answered, replacing its answer with 429 when over (such a
+ * route changed nothing: it recorded nothing). A request answered 5xx is not counted.
+ *
+ * @example
+ * ```ts
+ * const limits = countedWithCollect(clock, (c) => [[limiters.user, c.get("openId")]]);
+ * app.post("/v1/formids", session, limits, (c) => ledger.collect(..., c.get("limits")));
+ * ```
+ */
+export function countedWithCollect<E extends Env>(
+  clock: Clock,
+  checksOf: (c: Context<E>) => [RateLimiter, string][],
+): MiddlewareHandler<E> {
+  return async (c, next) => {
+    const pairs = checksOf(c);
+    let counted = false;
+    const limits: CountedLimits = {
+      checks: pairs.map(([limiter, id]) => limiter.check(id)),
+      settle(decisions) {
+        counted = true;
+        refuseOver(decisions, clock.now());
+      },
+    };
+    c.set("limits", limits);
+    await next();
+    // A request that failed (5xx: the store is likely unreachable, its collect counted nothing)
+    // is not counted again: that would only fail a second time.
+    if (!counted && c.res.status < 500) await enforceLimits(pairs, () => clock.now());
+  };
 }

@@ -63,7 +63,7 @@ export function formIdRoutes({ ledger, session, limits, caps }: FormIdRouteDeps)
       }
       const { collect, indexes, rejected } = sortItems(items);
       const outcome = collect.length > 0
-        ? await ledger.collect(c.get("openId"), collect, caps)
+        ? await ledger.collect(c.get("openId"), collect, caps, c.get("limits"))
         : { accepted: [], duplicates: [], expired: [] };
       // Each formId the ledger refused takes the position of its first item not yet reported.
       const reported = new Set<number>();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
@@ -12,13 +12,13 @@ import type { TemplateRegistry } from "../../subscribe/registry.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { creditRoutes } from "./credits.ts";
 import { formIdRoutes } from "./formids.ts";
-import { enforceLimits, type RateLimiter } from "../middleware/rate_limit.ts";
+import { countedWithCollect, enforceLimits, type RateLimiter } from "../middleware/rate_limit.ts";
 import { clientIp } from "../middleware/client_ip.ts";
 import { requireSession, type SessionVariables } from "../middleware/session_token.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { subscriptionRoutes } from "./subscriptions.ts";
 
-/** The limits these routes count (built by `backends.ts`, in Redis or in memory). */
+/** The limits these routes count (built by `backends.ts`, counted by the store). */
 export interface IntakeLimiters {
   /** Uploads per openId. */
   user: RateLimiter;
@@ -52,26 +52,26 @@ export function creditsInRoutes(
   { config, ledger, clock, limiters, registry }: CreditsInDeps,
 ): Hono {
   const session = requireSession(config, clock);
+  type SessionEnv = { Variables: SessionVariables };
+  const ipOf = (c: Context<SessionEnv>) =>
+    clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies });
   /**
-   * Upload limits: per openId (from the session) and per client IP, counted together. A credit
-   * view counts per openId in a bucket of its own (same size), and per client IP with uploads.
+   * Upload limits: per openId (from the session) and per client IP, counted in the upload's
+   * collect (one script call for a batch of uploads) or the subscription report's answer, or
+   * alone when it records nothing.
    */
-  const limitsOn =
-    (perUser: RateLimiter): MiddlewareHandler<{ Variables: SessionVariables }> =>
-    async (
-      c,
-      next,
-    ) => {
-      await enforceLimits([
-        [perUser, c.get("openId")],
-        [
-          limiters.ip,
-          clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
-        ],
-      ]);
-      await next();
-    };
-  const limits = limitsOn(limiters.user);
+  const limits = countedWithCollect<SessionEnv>(clock, (c) => [
+    [limiters.user, c.get("openId")],
+    [limiters.ip, ipOf(c)],
+  ]);
+  /** A credit view counts per openId in a count of its own (same size), per IP with uploads. */
+  const viewLimits: MiddlewareHandler<SessionEnv> = async (c, next) => {
+    await enforceLimits(
+      [[limiters.view, c.get("openId")], [limiters.ip, ipOf(c)]],
+      () => clock.now(),
+    );
+    await next();
+  };
   const admin = requireRole(config, ["admin"]);
 
   const app = new Hono();
@@ -80,6 +80,6 @@ export function creditsInRoutes(
   app.route("/", formIdRoutes({ ledger, session, limits, caps }));
   const windowMs = config.subscribe.push ? config.subscribe.confirmWindowSeconds * 1000 : null;
   app.route("/", subscriptionRoutes({ ledger, session, limits, caps, registry, windowMs }));
-  app.route("/", creditRoutes({ ledger, session, limits: limitsOn(limiters.view), admin, caps }));
+  app.route("/", creditRoutes({ ledger, session, limits: viewLimits, admin, caps }));
   return app;
 }

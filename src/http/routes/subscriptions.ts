@@ -12,6 +12,10 @@
  * WeChat's confirmation (they expire unconfirmed after `SUBSCRIBE_CONFIRM_WINDOW_SECONDS`),
  * `confirmed` accepts WeChat had reported first; both present only when not 0.
  *
+ * A report counts against the upload limits (per openId and per client IP, `limits`), in the
+ * same atomic store call that records it: over one, it is answered 429 with `Retry-After` and
+ * records nothing.
+ *
  * A report may carry a `reportId` chosen by the client: sending the same report again (a retry
  * after a lost answer) then yields duplicates instead of extra credits.
  *
@@ -151,6 +155,8 @@ export function subscriptionRoutes(
           items.push({ templateId, answer, key, longTerm, revoke: false });
         }
       }
+      // The report counts against the upload limits in the store call that records it (over
+      // one: 429, nothing recorded); one with nothing to record is counted by `limits` alone.
       const results_ = items.length > 0 || settings
         ? await ledger.answer({
           openId: c.get("openId"),
@@ -159,7 +165,7 @@ export function subscriptionRoutes(
           ...(settings ? { settings } : {}),
           caps,
           windowMs,
-        })
+        }, c.get("limits"))
         : [];
       const count = { accepted: 0, duplicates: 0, provisional: 0, confirmed: 0 };
       for (const { templateId, outcome } of results_) {

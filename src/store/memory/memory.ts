@@ -19,8 +19,8 @@ import {
   viewOf,
 } from "../../ledger/credit_rules.ts";
 import {
+  type AnswerReply,
   type AnswerRequest,
-  type AnswerResult,
   answerStep,
   liveOfTemplate,
 } from "../../ledger/answer_rules.ts";
@@ -45,6 +45,7 @@ import {
 } from "../../ledger/events.ts";
 import { applyEvent, type ProjectionState } from "../../ledger/projection.ts";
 import { count, holdsValid, liveCounts } from "./counts.ts";
+import { isRefused, type LimitCheck, type LimitDecision } from "../../ledger/limits.ts";
 import {
   type BroadcastTally,
   type DeliveryOutcome,
@@ -68,6 +69,7 @@ import type {
   RebuildResult,
   UserPage,
 } from "../../ledger/store.ts";
+import { LimitCounts } from "./limit_counts.ts";
 
 /** Events handed over between two turns of the event loop while reading the log. */
 const READ_SLICE = 250;
@@ -95,6 +97,7 @@ export class MemoryStore implements LedgerStore {
   #broadcasts = new Map<string, BroadcastRecord>();
   /** pushId -> state of a push taken with `pushStateMs`, and until when it is kept. */
   #pushStates = new Map<string, { state: string; until: number }>();
+  #limits = new LimitCounts();
 
   collect(openId: string, credits: Credit[], now: number): Promise<CollectResult> {
     return this.collectMany([{ openId, credits }], now).then(([result]) => result);
@@ -103,8 +106,13 @@ export class MemoryStore implements LedgerStore {
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
     // No await in between: the whole batch is one atomic step. Each credit is committed before
     // the next is looked at, so a formId repeated in an upload is a duplicate of the first.
-    const results = uploads.map(({ openId, credits, caps }) => {
+    const results = uploads.map(({ openId, credits, caps, limits }) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
+      if (limits) {
+        // Counted first; over a limit, the upload collects nothing.
+        result.limits = this.#limits.count(limits, now);
+        if (isRefused(result.limits)) return result;
+      }
       const live = caps ? liveCounts(this.#projection.get(openId), now) : null;
       for (const credit of credits) {
         if (isDuplicate(this.#projection.get(openId)?.get(credit.formId), now)) {
@@ -130,6 +138,10 @@ export class MemoryStore implements LedgerStore {
       return result;
     });
     return Promise.resolve(results);
+  }
+
+  countLimits(checks: LimitCheck[], now: number): Promise<LimitDecision[]> {
+    return Promise.resolve(this.#limits.count(checks, now));
   }
 
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {
@@ -185,8 +197,11 @@ export class MemoryStore implements LedgerStore {
     return Promise.resolve();
   }
 
-  answer(request: AnswerRequest, now: number): Promise<AnswerResult[]> {
+  answer(request: AnswerRequest, now: number): Promise<AnswerReply> {
     const { openId, settings } = request;
+    // Counted first; over a limit, the report records nothing (as answer.lua's prologue).
+    const limits = request.limits && this.#limits.count(request.limits, now);
+    if (limits && isRefused(limits)) return Promise.resolve({ results: [], limits });
     const held = () => ({
       credits: this.#projection.get(openId),
       user: this.#subscriptions.users.get(openId),
@@ -207,7 +222,7 @@ export class MemoryStore implements LedgerStore {
       this.#commit(events, now);
       return result;
     });
-    return Promise.resolve(results);
+    return Promise.resolve(limits ? { results, limits } : { results });
   }
 
   subscriptions(openId: string, now: number): Promise<SubscriptionView> {

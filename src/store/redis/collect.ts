@@ -1,6 +1,7 @@
 /**
  * The owner of collect.lua: many uploads' credits added in one call, each new one a
- * FormIdCollected, sealed right after from the head the script saw (no read back).
+ * FormIdCollected, sealed right after from the head the script saw (no read back); each upload
+ * first counts against its rate limits in the same call (limits.ts owns their keys).
  *
  * @module
  */
@@ -10,7 +11,10 @@ import type { CapReason } from "../../ledger/credit_caps.ts";
 import type { CollectRequest, CollectResult } from "../../ledger/store.ts";
 import { creditValue } from "./credit_value.ts";
 import { encodeEntry } from "./entry.ts";
-import { type LogWriter, writingScriptSource } from "./log_writer.ts";
+import { LIB_CONSTANTS, type LogWriter } from "./log_writer.ts";
+import { decide, isRefused } from "../../ledger/limits.ts";
+import { limitKey } from "./limits.ts";
+import { scriptSource } from "./scripts.ts";
 
 /**
  * What collect.lua answers for a credit a cap refused (a collected one gets its seq, a
@@ -29,14 +33,18 @@ const REASON_OF = new Map<number, CapReason>([
 ]);
 
 /**
- * collect.lua with its prelude and constants.
+ * collect.lua with its prelude (a writing script's, and fixed_window.lua for the rate limits)
+ * and constants.
  *
  * @example
  * ```ts
  * redis.createScript(COLLECT_LUA); // what collectScript loads
  * ```
  */
-export const COLLECT_LUA = writingScriptSource("collect", { REFUSED });
+export const COLLECT_LUA = scriptSource(
+  ["lib", "credit_value", "credits", "fixed_window", "collect"],
+  { ...LIB_CONSTANTS, REFUSED },
+);
 
 /**
  * The collect operation of one ledger: one script call for all `uploads`.
@@ -54,40 +62,61 @@ export function collectScript(
   return async (uploads, now) => {
     if (uploads.length === 0) return [];
     const args = log.args(now);
+    // The rate limits first: per check its upload's number (from 1), the count's key, the
+    // limit and the window's length; the count of checks before them.
+    const [prefix] = args; // lib.lua's ARGV[1]
+    const checks = uploads.flatMap(({ limits }, u) =>
+      (limits ?? []).map((check) => [String(u + 1), limitKey(prefix, check, now), check] as const)
+    );
+    args.push(String(checks.length));
+    for (const [upload, key, { tokens, windowMs }] of checks) {
+      args.push(upload, key, String(tokens), String(windowMs));
+    }
     // The canonical JSON of each credit's data: what the chain hashes (the entry is compact).
-    const data: string[] = [];
-    for (const { openId, credits, caps } of uploads) {
+    const data = uploads.map(({ openId, credits, caps }) => {
       args.push(openId, String(credits.length));
       args.push(caps ? String(caps.perUser) : "", caps ? String(caps.perTemplate) : "");
-      for (const credit of credits) {
+      return credits.map((credit) => {
         // The factory writes the keys in canonical (sorted) order: one JSON.stringify.
         const event = formIdCollected(openId, credit);
-        data.push(canonicalJson(event.data));
         const { t, d } = encodeEntry(event.type, event.data);
         args.push(credit.formId, creditValue(credit), t, d);
-      }
-    }
+        return canonicalJson(event.data);
+      });
+    });
     const reply = await log.exec<(number | string)[]>(script, args);
+    // Each upload's limit decisions, then a code per credit of each upload not over a limit.
+    let i = 2;
+    const decisions = uploads.map(({ limits }) =>
+      limits?.map((check) => decide(check, Number(reply[i++]), now))
+    );
+    const codes = uploads.map(({ credits }, u) =>
+      isRefused(decisions[u] ?? []) ? [] : credits.map(() => Number(reply[i++]))
+    );
     // The new events are known here: seal them from the head the script saw, no read back.
     const at = new Date(now).toISOString();
     const appended: { seq: number; canonical: string }[] = [];
-    for (let i = 0; i < data.length; i++) {
-      const seq = Number(reply[i + 2]);
-      if (seq > 0) {
-        appended.push({ seq, canonical: canonicalEventText(seq, "FormIdCollected", at, data[i]) });
-      }
-    }
+    codes.forEach((seqs, u) =>
+      seqs.forEach((seq, c) => {
+        if (seq <= 0) return;
+        appended.push({
+          seq,
+          canonical: canonicalEventText(seq, "FormIdCollected", at, data[u][c]),
+        });
+      })
+    );
     const sealed = { seq: Number(reply[0]), hash: String(reply[1]) || GENESIS };
     await log.sealAfter("collect", () => log.sealer.sealAppended(sealed, appended));
-    let i = 2;
-    return uploads.map(({ credits }) => {
+    return uploads.map(({ credits }, u) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
-      for (const { formId } of credits) {
-        const code = Number(reply[i++]);
+      codes[u].forEach((code, c) => {
+        const { formId } = credits[c];
         const reason = REASON_OF.get(code);
         if (reason) (result.refused ??= []).push({ formId, reason });
         else (code > 0 ? result.accepted : result.duplicates).push(formId);
-      }
+      });
+      const limits = decisions[u];
+      if (limits) result.limits = limits;
       return result;
     });
   };

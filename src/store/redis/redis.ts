@@ -25,6 +25,8 @@ import type {
 } from "../../ledger/store.ts";
 import { upstashClient } from "../../shared/upstash_client.ts";
 import { collectScript } from "./collect.ts";
+import { limitScript } from "./limits.ts";
+import type { LimitCheck, LimitDecision } from "../../ledger/limits.ts";
 import { ledgerKeys } from "./keys.ts";
 import { LogReader } from "./log_reader.ts";
 import type { ChainPieces, RawEntry } from "./log_page.ts";
@@ -37,7 +39,7 @@ import { takeScript } from "./take.ts";
 import { tallyScript } from "./tally.ts";
 import { answerScript } from "./answer.ts";
 import { SubscriptionScripts } from "./subscriptions.ts";
-import type { AnswerRequest, AnswerResult } from "../../ledger/answer_rules.ts";
+import type { AnswerReply, AnswerRequest } from "../../ledger/answer_rules.ts";
 import type { RegisteredTemplate } from "../../ledger/registry.ts";
 import type { SubscriptionView } from "../../ledger/subscription_state.ts";
 
@@ -98,6 +100,7 @@ export class RedisStore implements LedgerStore {
   readonly #tally: ReturnType<typeof tallyScript>;
   readonly #answer: ReturnType<typeof answerScript>;
   readonly #subscriptions: SubscriptionScripts;
+  readonly #limits: ReturnType<typeof limitScript>;
 
   constructor(redis: Redis, prefix: string, segmentEvents: number, chainChunk = CHAIN_CHUNK) {
     this.#redis = redis;
@@ -113,9 +116,10 @@ export class RedisStore implements LedgerStore {
     this.#tally = tallyScript(redis, keys);
     this.#answer = answerScript(log);
     this.#subscriptions = new SubscriptionScripts(redis, keys, prefix, log);
+    this.#limits = limitScript(redis, prefix);
   }
 
-  answer(request: AnswerRequest, now: number): Promise<AnswerResult[]> {
+  answer(request: AnswerRequest, now: number): Promise<AnswerReply> {
     return this.#answer(request, now);
   }
 
@@ -138,6 +142,10 @@ export class RedisStore implements LedgerStore {
 
   collectMany(uploads: CollectRequest[], now: number): Promise<CollectResult[]> {
     return this.#collect(uploads, now);
+  }
+
+  countLimits(checks: LimitCheck[], now: number): Promise<LimitDecision[]> {
+    return this.#limits(checks, now);
   }
 
   takeMany(request: TakeRequest, now: number): Promise<TakeResult[]> {

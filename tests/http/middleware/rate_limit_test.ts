@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import {
-  type LimitDecision,
-  memoryLimiter,
-  type RateLimiter,
-  redisLimiters,
-} from "../../../src/http/middleware/rate_limit.ts";
+import { Ratelimit } from "@upstash/ratelimit";
+import { type LimitDecision, storeLimiters } from "../../../src/http/middleware/rate_limit.ts";
+import { systemClock } from "../../../src/shared/clock.ts";
 import { upstashClient } from "../../../src/shared/upstash_client.ts";
+import { MemoryStore } from "../../../src/store/memory/memory.ts";
+import { createRedisStore } from "../../../src/store/redis/redis.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
+import { startService } from "../../helpers/service.ts";
 import { call, login, simCode, startRig, STORES } from "../login_helpers.ts";
 
 const HOUR = "3600";
@@ -129,15 +129,107 @@ for (const store of STORES) {
       await rig.close();
     }
   });
+
+  Deno.test(`rate limit (${store}): an upload that collects nothing still counts, once`, async () => {
+    const rig = await startRig(store, {
+      RATE_LIMIT_PER_USER: "3",
+      RATE_LIMIT_PER_IP: "100",
+      RATE_LIMIT_WINDOW_SECONDS: HOUR,
+    });
+    const url = rig.svc.url;
+    try {
+      const { token } = await login(rig, "alice");
+      const post = (body: unknown) => call(`${url}/v1/formids`, "POST", body, token);
+      assert.equal((await post({ formIds: "f1" })).status, 400, "refused on its face");
+      const nothing = await post({ formIds: [""] });
+      assert.equal(nothing.status, 200);
+      assert.equal(nothing.body.rejected.length, 1, "nothing to collect");
+      const ignored = await call(`${url}/v1/subscriptions`, "POST", {
+        results: { T: "reject" },
+      }, token);
+      assert.equal(ignored.status, 200, "a report that accepts nothing");
+      const head = await rig.svc.store.head();
+      assert429(await post({ formIds: ["f2"] }));
+      // Over the limit, even a request refused on its face is answered 429.
+      assert429(await post({ formIds: "f1" }));
+      assert.deepEqual(await rig.svc.store.head(), head);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  Deno.test(`rate limit (${store}): concurrent uploads in one batch: only those over a limit are refused`, async () => {
+    const rig = await startRig(store, {
+      RATE_LIMIT_PER_USER: "2",
+      RATE_LIMIT_PER_IP: "100",
+      RATE_LIMIT_WINDOW_SECONDS: HOUR,
+    });
+    const url = rig.svc.url;
+    try {
+      const alice = await login(rig, "alice");
+      const bob = await login(rig, "bob");
+      const replies = await Promise.all([
+        ...[0, 1, 2, 3, 4].map((i) =>
+          call(`${url}/v1/formids`, "POST", { formIds: [`a${i}`] }, alice.token)
+        ),
+        call(`${url}/v1/formids`, "POST", { formIds: ["b0", "b1"] }, bob.token),
+      ]);
+      const statuses = replies.map((r) => r.status);
+      assert.deepEqual(statuses.slice(0, 5).sort(), [200, 200, 429, 429, 429]);
+      assert.equal(statuses[5], 200);
+      for (const refused of replies.filter((r) => r.status === 429)) assert429(refused);
+      const aliceHolds = (await rig.svc.ledger.view(alice.openId)).credits.length;
+      assert.equal(aliceHolds, 2, "a refused upload collects nothing");
+      assert.equal((await rig.svc.ledger.view(bob.openId)).credits.length, 2);
+    } finally {
+      await rig.close();
+    }
+  });
 }
 
-Deno.test("rate limit: concurrent checks (one pipelined request) are each counted once", async () => {
-  const spec = { prefix: uniquePrefix("rl"), tokens: 5, windowSeconds: 3600 };
-  const make = redisLimiters(upstashClient(upstashFromEnv()));
-  const [perUser, perIp] = [make({ ...spec, prefix: `${spec.prefix}:u` }), make(spec)];
+Deno.test("rate limit (redis): two service instances share the counts", async () => {
+  const env = {
+    LEDGER_PREFIX: uniquePrefix("rl2"),
+    RATE_LIMIT_PER_USER: "3",
+    RATE_LIMIT_PER_IP: "100",
+    RATE_LIMIT_WINDOW_SECONDS: HOUR,
+  };
+  const rig = await startRig("redis", env);
+  const other = await startService({ store: "redis", env });
+  try {
+    const { token } = await login(rig, "alice");
+    const post = (base: string, id: string) =>
+      call(`${base}/v1/formids`, "POST", { formIds: [id] }, token);
+    assert.equal((await post(rig.svc.url, "a0")).status, 200);
+    assert.equal((await post(other.url, "a1")).status, 200);
+    assert.equal((await post(rig.svc.url, "a2")).status, 200);
+    assert429(await post(other.url, "a3"));
+    assert429(await post(rig.svc.url, "a4"));
+  } finally {
+    await other.close();
+    await rig.close();
+  }
+});
+
+/** The bridge's count of billed commands so far. */
+async function billed(): Promise<number> {
+  const { url, token } = upstashFromEnv();
+  const res = await fetch(`${url}/_bridge/commands`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return (await res.json()).total;
+}
+
+Deno.test("rate limit: concurrent checks made alone are one script call, each counted once", async () => {
+  const prefix = uniquePrefix("rl");
+  const store = createRedisStore({ ...upstashFromEnv(), prefix, segmentEvents: 1000 });
+  const make = storeLimiters(store, systemClock);
+  const spec = { tokens: 5, windowSeconds: 3600 };
+  const [perUser, perIp] = [make({ ...spec, limit: "u" }), make({ ...spec, limit: "ip" })];
   const ids = Array.from({ length: 40 }, (_, i) => `user-${i % 4}`);
   // Load the script first (a NOSCRIPT answer would send the batch again as EVAL).
-  await make({ ...spec, prefix: `${spec.prefix}:warm` }).limit("warm");
+  await make({ ...spec, limit: "warm" }).limit("warm");
+  const before = await billed();
   const realFetch = globalThis.fetch;
   let requests = 0;
   globalThis.fetch = (...args) => (requests++, realFetch(...args));
@@ -151,6 +243,7 @@ Deno.test("rate limit: concurrent checks (one pipelined request) are each counte
     globalThis.fetch = realFetch;
   }
   assert.equal(requests, 1, "80 checks, one HTTP request");
+  assert.equal(await billed() - before, 1, "80 checks, one billed command");
   for (let u = 0; u < 4; u++) {
     const mine = byUser.filter((_, i) => ids[i] === `user-${u}`);
     assert.equal(mine.filter((d) => d.success).length, 5, `user-${u}`);
@@ -162,19 +255,33 @@ Deno.test("rate limit: concurrent checks (one pipelined request) are each counte
   assert.equal(byIp.filter((d) => d.success).length, 5);
   assert.equal((await perIp.limit("10.0.0.1")).success, false);
   assert.equal((await perIp.limit("10.0.0.2")).success, true);
+  await store.close();
 });
 
-Deno.test("rate limit: the memory limiter decides exactly as @upstash/ratelimit on Redis", async () => {
-  const spec = { prefix: uniquePrefix("rl"), tokens: 3, windowSeconds: 3600 };
-  const limiters: RateLimiter[] = [
-    memoryLimiter(spec),
-    redisLimiters(upstashClient(upstashFromEnv()))(spec),
+/** Today's limiter as it was configured before (`@upstash/ratelimit`, fixed window). */
+function oldLimiter(prefix: string, tokens: number, windowSeconds: number): Ratelimit {
+  return new Ratelimit({
+    redis: upstashClient(upstashFromEnv()),
+    limiter: Ratelimit.fixedWindow(tokens, `${windowSeconds} s`),
+    prefix,
+    analytics: false,
+    timeout: 0,
+  });
+}
+
+Deno.test("rate limit: the memory store decides exactly as @upstash/ratelimit on Redis", async () => {
+  const spec = { limit: "user", tokens: 3, windowSeconds: 3600 };
+  const old = oldLimiter(`${uniquePrefix("rl")}:rl:user`, 3, 3600);
+  const limiters: ((id: string) => Promise<LimitDecision>)[] = [
+    storeLimiters(new MemoryStore(), systemClock)(spec).limit,
+    (id) => old.limit(id),
   ];
   const runs: LimitDecision[][] = [];
-  for (const limiter of limiters) {
+  for (const limit of limiters) {
     const decisions: LimitDecision[] = [];
     for (const id of ["a", "a", "b", "a", "a", "b", "b", "b", "a"]) {
-      decisions.push(await limiter.limit(id));
+      const { success, limit: tokens, remaining, reset } = await limit(id);
+      decisions.push({ success, limit: tokens, remaining, reset });
     }
     runs.push(decisions);
   }

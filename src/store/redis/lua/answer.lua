@@ -1,13 +1,17 @@
 -- answer.lua: one report of subscription answers for one user (the client's report, or an event
 -- push from WeChat), in one atomic step. TypeScript owner: src/store/redis/answer.ts.
--- Prelude: lib.lua (KEYS[1..2], ARGV[1..3]), credit_value.lua, credits.lua.
+-- Prelude: lib.lua (KEYS[1..2], ARGV[1..3]), credit_value.lua, credits.lua, fixed_window.lua.
 -- Constants: ACCEPT (the accepting answers, as a set), OUTCOME (answer.ts).
 -- ARGV[4] openId, ARGV[5] source (client | wechat), ARGV[6] now + the confirmation
 -- window ('' without the event push), ARGV[7] seen until (now + SEEN_MS), ARGV[8] a standing
 -- credit's expiry ('0' never), ARGV[9] a provisional credit's expiry, ARGV[10..11] the caps
 -- (live credits per user, per template; '' none), ARGV[12] the settings' canonical JSON data
--- ('' none), ARGV[13..14] its SubscribeSettingsReported entry t and d; then 5 per item:
--- templateId, answer, key, long-term ('1' or ''), revoke ('1' or '').
+-- ('' none), ARGV[13..14] its SubscribeSettingsReported entry t and d; ARGV[15] the number c
+-- of rate-limit checks, then 3 per check: the count's key (limits.ts), the limit, the window's
+-- length in ms; then, from ARGV[16 + 3c], 5 per item: templateId, answer, key, long-term ('1'
+-- or ''), revoke ('1' or '').
+-- Rate limits first, as collect.lua counts an upload's: each check counts this report
+-- (count_request), refused or not; a report over any of its limits records nothing.
 -- The twin of answerStep (src/ledger/answer_rules.ts), which documents the rules. Per user,
 -- under BASE (keys.ts): sa:<openId> HASH templateId -> "<answer>|<source>" (CREDIT_SEPARATOR); ss:<openId> STRING
 -- the settings' JSON data; sn:<openId> ZSET key -> remembered until; pc:<openId>:<templateId>
@@ -15,7 +19,8 @@
 -- WeChat's report, and WeChat's waiting for the client's).
 -- Appends: SubscribeSettingsReported when the settings changed; per item SubscriptionAnswered
 -- (only with the event push), then FormIdCollected, CreditConfirmed or CreditsVoided.
--- Returns: per item, the outcome and the credit's formId ('' none).
+-- Returns: each check's count after it, then (unless over a limit) per item, the outcome and
+-- the credit's formId ('' none).
 local open_id, source, window_end, seen_until = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local standing, provisional = ARGV[8], ARGV[9]
 local cap_user, cap_template = tonumber(ARGV[10]), tonumber(ARGV[11])
@@ -29,6 +34,15 @@ local out = {}
 local function waiting_key(side, template)
   return BASE .. (side == 'client' and 'pc:' or 'pw:') .. open_id .. ':' .. template
 end
+
+local checks_end = 15 + tonumber(ARGV[15]) * 3
+local limited = false
+for k = 16, checks_end, 3 do
+  local count = count_request(ARGV[k], ARGV[k + 2])
+  if count > tonumber(ARGV[k + 1]) then limited = true end
+  out[#out + 1] = count
+end
+if limited then return out end
 
 if ARGV[12] ~= '' and redis.call('GET', settings_key) ~= ARGV[12] then
   redis.call('SET', settings_key, ARGV[12])
@@ -152,7 +166,7 @@ local function answer_item(template, answer, key, long_term, revoke)
 end
 
 redis.call('ZREMRANGEBYSCORE', seen_key, '-inf', NOW_TEXT)
-for i = 15, #ARGV, 5 do
+for i = checks_end + 1, #ARGV, 5 do
   local outcome, form_id = answer_item(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] == '1',
     ARGV[i + 4] == '1')
   out[#out + 1] = outcome

@@ -1,10 +1,14 @@
 -- collect.lua: add credits to users, one FormIdCollected event per new credit. One call may
 -- carry many uploads (coalesced by the ledger); the whole call is one atomic step.
 -- TypeScript owner: src/store/redis/collect.ts. Prelude: lib.lua (KEYS[1..2], ARGV[1..3]),
--- credit_value.lua, credits.lua. Constants: REFUSED (collect.ts).
--- ARGV[4..], per upload: openId, credit count n, the caps (live credits per user, per
+-- credit_value.lua, credits.lua, fixed_window.lua. Constants: REFUSED (collect.ts).
+-- ARGV[4] the number c of rate-limit checks, then 4 per check: its upload's number (from 1),
+-- the count's key (limits.ts), the limit, the window's length in ms.
+-- ARGV[5 + 4c..], per upload: openId, credit count n, the caps (live credits per user, per
 -- template; '' for none), then 4 per credit: formId, projection value (credit_value.ts), entry
 -- t and d (entry.ts).
+-- Rate limits first: each check counts its upload's request (count_request), refused or not;
+-- an upload whose count is over any of its limits collects nothing.
 -- The twin of the memory store's collectMany: a formId the user holds unexpired (spent or not,
 -- or earlier in this call) is a duplicate (isDuplicate); else, with caps, a credit that would
 -- take the user's live credits (unspent, unexpired: ZCOUNT of the index) to more than the
@@ -12,21 +16,33 @@
 -- first); a refused credit changes nothing. Each upload first prunes some expired credits.
 -- Appends: FormIdCollected per new credit (the caller's t and d).
 -- Returns: the sealed seq and hash before the call (for the caller to seal the new events
--- without reading them back), then one integer per credit, uploads in order: its seq when
--- collected, 0 when a duplicate, REFUSED.user_full or REFUSED.template_full when refused.
+-- without reading them back), then each check's count after it, then one integer per credit
+-- of the uploads not over a limit, uploads in order: its seq when collected, 0 when a
+-- duplicate, REFUSED.user_full or REFUSED.template_full when refused.
 local sealed = redis.call('HMGET', KEYS[1], 'sealed', 'hash')
 local result = { tonumber(sealed[1]) or 0, sealed[2] or '' }
-local i = 4
+local limited = {}
+local checks_end = 4 + tonumber(ARGV[4]) * 4
+for k = 5, checks_end, 4 do
+  local count = count_request(ARGV[k + 1], ARGV[k + 3])
+  if count > tonumber(ARGV[k + 2]) then limited[tonumber(ARGV[k])] = true end
+  result[#result + 1] = count
+end
+local i = checks_end + 1
+local upload = 0
 while i <= #ARGV do
+  upload = upload + 1
   local open_id = ARGV[i]
   local last = i + 3 + tonumber(ARGV[i + 1]) * 4
+  -- Over a rate limit: none of its credits is looked at.
+  local first = limited[upload] and last + 1 or i + 4
   local cap_user, cap_template = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   prune(open_id, credits_key(open_id))
   prune(open_id, spent_key(open_id))
   local user_live = cap_user and live_count(credits_key(open_id))
   local template_live = {}
   local best_score = 0
-  for j = i + 4, last, 4 do
+  for j = first, last, 4 do
     local id, value = ARGV[j], ARGV[j + 1]
     local expires, uses, kind, template = parse_credit(value)
     local held = redis.call('HGET', user_key(open_id), id)
