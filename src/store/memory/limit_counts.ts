@@ -10,6 +10,13 @@ import { decide, type LimitCheck, type LimitDecision, windowKey } from "../../le
 const SWEEP_EVERY_MS = 10_000;
 
 /**
+ * Most windows counted at once (about 100 B each). Past it, a new identifier (a flood of client
+ * addresses, say) is counted in one shared overflow window of its limit: memory stays bounded,
+ * and the overflow is limited as one client would be, so a flood cannot spread itself thin.
+ */
+export const MAX_WINDOWS = 100_000;
+
+/**
  * Counts in this process's memory.
  *
  * @example
@@ -22,14 +29,24 @@ export class LimitCounts {
   #windows = new Map<string, { count: number; until: number }>();
   #sweptAt = 0;
 
+  constructor(readonly maxWindows = MAX_WINDOWS) {}
+
+  /** Windows counted now (overflow ones included). */
+  get size(): number {
+    return this.#windows.size;
+  }
+
   /** Counts one request against each check at `now`; a decision each. */
   count(checks: LimitCheck[], now: number): LimitDecision[] {
-    if (now - this.#sweptAt >= SWEEP_EVERY_MS) {
-      for (const [key, entry] of this.#windows) if (entry.until <= now) this.#windows.delete(key);
-      this.#sweptAt = now;
-    }
+    if (now - this.#sweptAt >= SWEEP_EVERY_MS) this.#sweep(now);
     return checks.map((check) => {
-      const key = windowKey(check, now);
+      let key = windowKey(check, now);
+      if (!this.#windows.has(key) && this.#windows.size >= this.maxWindows) {
+        this.#sweep(now);
+        if (this.#windows.size >= this.maxWindows) {
+          key = windowKey({ ...check, id: "\u0000overflow" }, now);
+        }
+      }
       let entry = this.#windows.get(key);
       if (!entry || entry.until <= now) {
         entry = { count: 0, until: now + check.windowMs };
@@ -38,5 +55,10 @@ export class LimitCounts {
       entry.count++;
       return decide(check, entry.count, now);
     });
+  }
+
+  #sweep(now: number): void {
+    for (const [key, entry] of this.#windows) if (entry.until <= now) this.#windows.delete(key);
+    this.#sweptAt = now;
   }
 }
