@@ -17,6 +17,7 @@ import type { Clock } from "./shared/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
 import { broadcastRoutes } from "./http/routes/broadcasts.ts";
 import { pushRoutes } from "./http/routes/push.ts";
+import { docsRoutes } from "./http/routes/docs.ts";
 import { createPushService, type PushService } from "./push/service.ts";
 
 /** What the app is built from. */
@@ -71,5 +72,6 @@ export function createApp(deps: AppDeps): Service {
   const push = createPushService({ config, store, coordination, clock, fetch: deps.fetch });
   app.route("/", pushRoutes(config, push));
   app.route("/", broadcastRoutes(config, push));
+  app.route("/", docsRoutes(app));
   return { app, ledger, push };
 }

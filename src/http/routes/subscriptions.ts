@@ -18,8 +18,9 @@ import type { CapReason, CreditCaps } from "../../ledger/credit_caps.ts";
 import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { isTemplateId, subscribeCreditId } from "../middleware/input_rules.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
+import { describeReport, readReport } from "../schemas/subscriptions.ts";
 
 /** Answers that grant a send: accept, with a voice reminder, with a banner reminder (WeChat's). */
 const ACCEPTS = ["accept", "acceptWithAudio", "acceptWithAlert"];
@@ -51,11 +52,12 @@ export function subscriptionRoutes(
 ): SessionApp {
   return new Hono<{ Variables: SessionVariables }>().post(
     "/v1/subscriptions",
+    describeReport,
     session,
     limits,
     jsonBodyLimit(),
     async (c) => {
-      const body = await readJsonObject(c, ["results", "reportId"]);
+      const body = await readReport(c);
       const { results } = body;
       if (typeof results !== "object" || results === null || Array.isArray(results)) {
         throw new ApiError(400, "invalid_results", "results must be the object WeChat returned");
