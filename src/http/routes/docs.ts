@@ -108,17 +108,30 @@ export function docsRoutes(app: Hono): Hono {
     }),
   );
   docs.get("/docs", describeDocsPage, (c) => c.html(PAGE, 200, { "Content-Security-Policy": CSP }));
-  const loaded = new Map<string, Promise<string>>();
+  // Each asset as it is and gzipped, made once: the bundle is 1.7 MB, about 0.5 MB gzipped.
+  const loaded = new Map<string, Promise<{ plain: string; gzip: ArrayBuffer }>>();
+  const load = async (file: string) => {
+    const plain = await ASSETS[file].load();
+    const gzip = new Response(
+      new Blob([plain]).stream().pipeThrough(new CompressionStream("gzip")),
+    );
+    return { plain, gzip: await gzip.arrayBuffer() };
+  };
   docs.get("/docs/assets/:file", describeDocsAsset, async (c) => {
     const file = c.req.param("file");
-    const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
-    if (!asset) throw new ApiError(404, "not_found", "no such asset");
-    let text = loaded.get(file);
-    if (!text) loaded.set(file, text = asset.load());
-    return c.body(await text, 200, {
-      "Content-Type": asset.type,
+    if (!Object.hasOwn(ASSETS, file)) throw new ApiError(404, "not_found", "no such asset");
+    let asset = loaded.get(file);
+    if (!asset) loaded.set(file, asset = load(file));
+    const { plain, gzip } = await asset;
+    const headers = {
+      "Content-Type": ASSETS[file].type,
       "Cache-Control": "public, max-age=3600",
-    });
+      "Vary": "Accept-Encoding",
+    };
+    if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
+      return c.body(gzip, 200, { ...headers, "Content-Encoding": "gzip" });
+    }
+    return c.body(plain, 200, headers);
   });
   return docs;
 }
