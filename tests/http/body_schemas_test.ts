@@ -1,7 +1,8 @@
 /**
  * The zod schemas that check request bodies (and that /openapi.json describes) say what the
  * service's rules say: on random bodies, a schema refuses exactly what the rules of
- * input_rules.ts and push_input.ts refuse, with the same code. (zod's records skip a `__proto__`
+ * input_rules.ts, push_input.ts and the subscriptions route's `readSettings` refuse, with the
+ * same code. (zod's records skip a `__proto__`
  * key, so push_input.ts still checks `data` by hand; that case is left out of "the rules refuse
  * => the schema refuses".)
  */
@@ -18,6 +19,8 @@ import { LoginBody } from "../../src/http/schemas/sessions.ts";
 import { PrepayBody } from "../../src/http/schemas/credits.ts";
 import { BroadcastBody, PushBody } from "../../src/http/schemas/push.ts";
 import { UploadBody } from "../../src/http/schemas/formids.ts";
+import { readSettings } from "../../src/http/routes/subscriptions.ts";
+import { refuseReport, ReportBody } from "../../src/http/schemas/subscriptions.ts";
 
 const rnd = prng(Number(Deno.env.get("FUZZ_SEED") ?? 20261126));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
@@ -155,5 +158,43 @@ Deno.test("prepay, login and upload bodies: the schema's first problem is the ru
     const listOk = Array.isArray(upload.formIds) && upload.formIds.length >= 1 &&
       upload.formIds.length <= 100;
     assert.equal(UploadBody.safeParse(upload).success, listOk);
+  }
+});
+
+Deno.test("report settings: the schema refuses what readSettings refuses, in its words", () => {
+  const choice = () => pick(["accept", "reject", "ban", "filter", "acceptWithAudio", 1, null]);
+  const id = () => pick(["TPL_A", "x".repeat(128), "x".repeat(129), "", "中文", "__proto__"]);
+  const kept = () =>
+    rnd() < 0.1
+      ? Object.fromEntries(
+        Array.from({ length: 101 }, (_, i) => [`T${i}`, i ? "accept" : choice()]),
+      )
+      : Object.fromEntries(Array.from({ length: pick([0, 1, 2, 3]) }, () => [id(), choice()]));
+  for (let i = 0; i < 3_000; i++) {
+    const settings = rnd() < 0.8
+      ? body({ mainSwitch: () => pick([true, false]), itemSettings: kept, other: () => "x" })
+      : value() ?? null;
+    // As JSON.parse would hand it over (a `__proto__` key an own property).
+    const report = JSON.parse(JSON.stringify({ results: { TPL_A: "accept" }, settings }));
+    let rules: Error | null = null;
+    try {
+      readSettings(report.settings);
+    } catch (err) {
+      rules = err as Error;
+    }
+    const checked = ReportBody.safeParse(report);
+    const where = JSON.stringify(report.settings).slice(0, 300);
+    const kept_ = report.settings?.itemSettings;
+    const protoKey = typeof kept_ === "object" && kept_ !== null &&
+      Object.hasOwn(kept_, "__proto__");
+    if (!checked.success) {
+      assert.ok(rules, `the schema refuses what readSettings takes: ${where}`);
+      const refusal = refuseReport(checked.error.issues[0]);
+      assert.equal(refusal.code, "invalid_settings", where);
+      assert.equal(refusal.message, rules.message, where);
+    }
+    if (rules && !protoKey) {
+      assert.ok(!checked.success, `the schema takes what it refuses: ${where}`);
+    }
   }
 });

@@ -140,6 +140,25 @@ const ORDER = [
   "docsAsset",
 ];
 
+/** Refusals the walk causes by changing an operation's first example, each with its code. */
+const TOO_LONG = {
+  data: { thing1: { value: "x".repeat(21) }, time2: { value: "2026-11-26 16:30" } },
+};
+const CAUSED: Record<string, { change: Json; status: number; code: string }[]> = {
+  reportSubscriptions: [
+    { change: { settings: { mainSwitch: "on" } }, status: 400, code: "invalid_settings" },
+  ],
+  push: [
+    { change: TOO_LONG, status: 422, code: "invalid_message_data" },
+    {
+      change: { kind: "subscribe", templateId: "TPL_GONE" },
+      status: 422,
+      code: "unknown_template",
+    },
+  ],
+  createBroadcast: [{ change: TOO_LONG, status: 422, code: "invalid_message_data" }],
+};
+
 async function fetchSpec(rig: Rig): Promise<Json> {
   const res = await fetch(`${rig.svc.url}/openapi.json`);
   assert.equal(res.status, 200);
@@ -309,6 +328,21 @@ for (const store of STORES) {
           const lines = text.split("\n").filter((l) => l !== "");
           assert.ok(lines.length >= 5, `the walk's events are exported (${lines.length})`);
           for (const line of lines) assertValid(event, JSON.parse(line), "an NDJSON line");
+        }
+        // Refusals made from the first example, with their details, as documented.
+        for (const { change, status, code } of CAUSED[op.operationId] ?? []) {
+          const where = `${store}: ${method} ${path} refused ${code}`;
+          const { res, text } = await send(operation, { ...bodies[0], ...change }, live);
+          assert.equal(res.status, status, `${where}: ${text.slice(0, 300)}`);
+          assertDocumented(operation, res, text, where);
+          const { error } = JSON.parse(text);
+          assert.equal(error.code, code, where);
+          if (code === "invalid_message_data") {
+            assert.deepEqual(error.problems, [{
+              key: "thing1",
+              reason: "21 characters, at most 20",
+            }]);
+          }
         }
         // Refusals every route can give, as documented: no token, and an unknown field.
         if (tokenFor(op, live)) {
