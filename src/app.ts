@@ -17,6 +17,7 @@ import type { Clock } from "./shared/clock.ts";
 import { Ledger } from "./ledger/ledger.ts";
 import { broadcastRoutes } from "./http/routes/broadcasts.ts";
 import { pushRoutes } from "./http/routes/push.ts";
+import { docsRoutes } from "./http/routes/docs.ts";
 import { createPushService, type PushService } from "./push/service.ts";
 import { TemplateRegistry } from "./subscribe/registry.ts";
 import { confirmingUnknowns, EventIntake } from "./subscribe/event_intake.ts";
@@ -108,5 +109,6 @@ export function createApp(deps: AppDeps): Service {
   const gate = messageGate(registry);
   app.route("/", pushRoutes(config, push, gate));
   app.route("/", broadcastRoutes(config, push, gate));
+  app.route("/", docsRoutes(app));
   return { app, ledger, push, registry, intake };
 }

@@ -14,9 +14,9 @@ export const PLACEHOLDER_FORM_IDS: readonly string[] = [
 ];
 
 /** 1 to 128 printable ASCII characters (space to tilde). */
-const PRINTABLE_ASCII = /^[\x20-\x7e]{1,128}$/;
+export const PRINTABLE_ASCII = /^[\x20-\x7e]{1,128}$/;
 /** openids are 28 characters of base64url in practice; allow up to 128 of that alphabet. */
-const OPEN_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const OPEN_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * The prefix of every subscribe credit's id (`sub:<reportId>:<templateId>`, minted by the
@@ -73,7 +73,7 @@ export function isOpenId(value: unknown): value is string {
  *
  * @example
  * ```ts
- * isTemplateId("TPL_ORDER_SHIPPED"); // true
+ * isTemplateId("TPL_ORDER"); // true
  * ```
  */
 export function isTemplateId(value: unknown): value is string {

@@ -11,8 +11,12 @@ import type { Config } from "../../config/config.ts";
 import type { PushService } from "../../push/service.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
-import { MESSAGE_FIELDS, readMessage, readOpenIds } from "./push_input.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
+import {
+  describeBroadcast as created,
+  describeBroadcastStatus as progress,
+} from "../schemas/broadcasts.ts";
+import { readBroadcastBody, readMessage, readOpenIds } from "./push_input.ts";
 import type { MessageGate } from "./message_check.ts";
 
 /**
@@ -26,15 +30,16 @@ export function broadcastRoutes(
 ): Hono {
   const app = new Hono();
   const admin = requireRole(config, ["admin"]);
+  const reader = requireRole(config, ["admin", "auditor"]);
   const ready = () => {
     if (!push) {
       throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to push");
     }
     return push;
   };
-  app.post("/v1/broadcasts", admin, jsonBodyLimit(4 * 1024 * 1024), async (c) => {
+  app.post("/v1/broadcasts", created, admin, jsonBodyLimit(4 * 1024 * 1024), async (c) => {
     const service = ready();
-    const body = await readJsonObject(c, ["openIds", ...MESSAGE_FIELDS]);
+    const body = await readBroadcastBody(c);
     const message = readMessage(body);
     const openIds = readOpenIds(body);
     await gate?.(message);
@@ -42,7 +47,7 @@ export function broadcastRoutes(
     service.worker.poke();
     return c.json({ broadcastId: info.broadcastId, total: info.total, state: info.state }, 202);
   });
-  app.get("/v1/broadcasts/:id", requireRole(config, ["admin", "auditor"]), async (c) => {
+  app.get("/v1/broadcasts/:id", progress, reader, async (c) => {
     const id = c.req.param("id");
     const status = /^[a-z0-9]{1,40}$/.test(id) ? await ready().broadcasts.status(id) : null;
     if (!status) throw new ApiError(404, "not_found", "no such broadcast");

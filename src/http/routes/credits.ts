@@ -19,9 +19,15 @@ import type { SubscriptionView } from "../../ledger/subscription_state.ts";
 import type { CreditKind } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { ApiError } from "../middleware/errors.ts";
-import { formIdProblem, isEpochMs, isOpenId, OPEN_ID_RULE } from "../middleware/input_rules.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { isOpenId, OPEN_ID_RULE } from "../middleware/input_rules.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
+import {
+  describeMyCredits,
+  describePrepay,
+  describeUserCredits,
+  readPrepay,
+} from "../schemas/credits.ts";
 
 /** Credits and sends of one kind or template. */
 export interface Tally {
@@ -174,26 +180,14 @@ export function creditRoutes(
   { ledger, session, limits, admin, caps }: CreditRouteDeps,
 ): SessionApp {
   const app = new Hono<{ Variables: SessionVariables }>();
-  app.get("/v1/me/credits", session, limits, async (c) => {
+  app.get("/v1/me/credits", describeMyCredits, session, limits, async (c) => {
     const openId = c.get("openId");
     const view = await ledger.view(openId);
     return c.json(await withSubscriptions(ledger, openId, view, c.req.query("include")));
   });
 
-  app.post("/v1/credits", admin, jsonBodyLimit(), async (c) => {
-    const body = await readJsonObject(c, ["openId", "kind", "id", "collectedAt"]);
-    if (!isOpenId(body.openId)) {
-      throw new ApiError(400, "invalid_open_id", `openId must be ${OPEN_ID_RULE}`);
-    }
-    if (body.kind !== "prepay") {
-      throw new ApiError(400, "invalid_kind", 'kind must be "prepay"');
-    }
-    if (typeof body.id !== "string" || formIdProblem(body.id) !== null) {
-      throw new ApiError(400, "invalid_id", "id must be a prepay_id: 1-128 printable ASCII");
-    }
-    if (body.collectedAt !== undefined && !isEpochMs(body.collectedAt)) {
-      throw new ApiError(400, "invalid_collected_at", "collectedAt must be epoch milliseconds");
-    }
+  app.post("/v1/credits", describePrepay, admin, jsonBodyLimit(), async (c) => {
+    const body = await readPrepay(c);
     const outcome = await ledger.collect(body.openId, [{
       formId: body.id,
       kind: "prepay",
@@ -208,7 +202,7 @@ export function creditRoutes(
     });
   });
 
-  app.get("/v1/users/:openId/credits", admin, async (c) => {
+  app.get("/v1/users/:openId/credits", describeUserCredits, admin, async (c) => {
     const openId = c.req.param("openId");
     if (!isOpenId(openId)) {
       throw new ApiError(400, "invalid_open_id", `openId must be ${OPEN_ID_RULE}`);

@@ -20,11 +20,11 @@ import type { LedgerStore } from "../../ledger/store.ts";
 import { bearerToken, requireRole, type RoleTokens } from "../middleware/auth.ts";
 import { concurrencyLimit, type ConcurrencyLimits } from "../middleware/concurrency.ts";
 import { ApiError } from "../middleware/errors.ts";
+import { describeCheckpoint, describeEvents, describeVerify } from "../schemas/audit.ts";
 
-/** Events per JSON page: default and maximum. */
-export const EVENTS_PAGE = { default: 100, max: 1_000 };
-/** Server-side verification budget in ms: default and maximum. */
-export const VERIFY_BUDGET_MS = { default: 5_000, max: 25_000 };
+/** Events per JSON page, and the server-side verification budget in ms: default and maximum. */
+export { EVENTS_PAGE, VERIFY_BUDGET_MS } from "../schemas/audit.ts";
+import { EVENTS_PAGE, VERIFY_BUDGET_MS } from "../schemas/audit.ts";
 /**
  * Events per page and pages in flight of a server-side verification: each page is verified in
  * one go, so small pages keep the service answering other requests in between (a page of 500
@@ -61,7 +61,7 @@ export function eventRoutes(settings: EventRouteSettings, store: LedgerStore): H
   app.use("/v1/audit/verify", heavy);
   app.use("/v1/events", (c, next) => wantsNdjson(c.req.header("accept")) ? heavy(c, next) : next());
 
-  app.get("/v1/events", async (c) => {
+  app.get("/v1/events", describeEvents, async (c) => {
     const after = integerParam(c.req.query("after"), "after", 0, 0, Number.MAX_SAFE_INTEGER);
     const head = await store.head();
     if (wantsNdjson(c.req.header("accept"))) {
@@ -95,12 +95,12 @@ export function eventRoutes(settings: EventRouteSettings, store: LedgerStore): H
     );
   });
 
-  app.get("/v1/audit/checkpoint", async (c) => {
+  app.get("/v1/audit/checkpoint", describeCheckpoint, async (c) => {
     const { seq, hash, at } = await store.head();
     return c.json({ seq, hash, at }, 200, { "cache-control": "no-store" });
   });
 
-  app.get("/v1/audit/verify", async (c) => {
+  app.get("/v1/audit/verify", describeVerify, async (c) => {
     const budgetMs = integerParam(
       c.req.query("budgetMs"),
       "budgetMs",

@@ -8,13 +8,13 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { CreditCaps } from "../../ledger/credit_caps.ts";
 import type { CollectItem, Ledger } from "../../ledger/ledger.ts";
-import { ApiError } from "../middleware/errors.ts";
 import { formIdProblem, isEpochMs } from "../middleware/input_rules.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
+import { describeUpload, readUpload } from "../schemas/formids.ts";
 
 /** Most formIds one upload may carry. */
-export const MAX_FORM_IDS = 100;
+export { MAX_FORM_IDS } from "../schemas/formids.ts";
 
 /** Fields an item given as an object may have; `expiresAt` is accepted and ignored. */
 const ITEM_FIELDS = ["formId", "collectedAt", "expiresAt"];
@@ -48,19 +48,12 @@ export interface FormIdRouteDeps {
 export function formIdRoutes({ ledger, session, limits, caps }: FormIdRouteDeps): SessionApp {
   return new Hono<{ Variables: SessionVariables }>().post(
     "/v1/formids",
+    describeUpload,
     session,
     limits,
     jsonBodyLimit(),
     async (c) => {
-      const body = await readJsonObject(c, ["formIds"]);
-      const items = body.formIds;
-      if (!Array.isArray(items) || items.length === 0 || items.length > MAX_FORM_IDS) {
-        throw new ApiError(
-          400,
-          "invalid_form_ids",
-          `formIds must be an array of 1 to ${MAX_FORM_IDS} formIds`,
-        );
-      }
+      const items = (await readUpload(c)).formIds;
       const { collect, indexes, rejected } = sortItems(items);
       const outcome = collect.length > 0
         ? await ledger.collect(c.get("openId"), collect, caps, c.get("limits"))

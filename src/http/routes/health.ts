@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import type { LedgerStore } from "../../ledger/store.ts";
 import type { OutboxStatus } from "../../push/outbox.ts";
+import { describeHealth } from "../schemas/health.ts";
 
 /**
  * Health routes: 200 when the store answers, 503 when it does not. `outbox` is the push
@@ -20,7 +21,7 @@ import type { OutboxStatus } from "../../push/outbox.ts";
  * ```
  */
 export function healthRoutes(store: LedgerStore, outbox?: { status(): OutboxStatus }): Hono {
-  return new Hono().get("/healthz", async (c) => {
+  return new Hono().get("/healthz", describeHealth, async (c) => {
     const ok = await store.ping().catch(() => false);
     const unsealed = ok ? await store.unsealed().catch(() => null) : null;
     const waiting = outbox?.status();

@@ -18,8 +18,9 @@ import { IdempotencyConflict } from "../../push/idempotency.ts";
 import type { PushService } from "../../push/service.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
-import { MESSAGE_FIELDS, readMessage, readOpenId } from "./push_input.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
+import { describePush } from "../schemas/broadcasts.ts";
+import { readMessage, readOpenId, readPushBody } from "./push_input.ts";
 import type { MessageGate } from "./message_check.ts";
 
 /** Mints a push id. */
@@ -47,11 +48,11 @@ export function keyedPushId(key: string): string {
  */
 export function pushRoutes(config: Config, push: PushService | null, gate?: MessageGate): Hono {
   const app = new Hono();
-  app.post("/v1/push", requireRole(config, ["admin"]), jsonBodyLimit(), async (c) => {
+  app.post("/v1/push", describePush, requireRole(config, ["admin"]), jsonBodyLimit(), async (c) => {
     if (!push) {
       throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to push");
     }
-    const body = await readJsonObject(c, ["openId", ...MESSAGE_FIELDS]);
+    const body = await readPushBody(c);
     const openId = readOpenId(body);
     const message = readMessage(body);
     await gate?.(message);

@@ -9,6 +9,8 @@ import type { PushKind, PushMessage } from "../../push/deliver.ts";
 import type { MessageData } from "../../wechat/client.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { isOpenId, OPEN_ID_RULE } from "../middleware/input_rules.ts";
+import { bodyReader } from "../middleware/valid_body.ts";
+import { BroadcastBody, invalidField, PushBody } from "../schemas/push.ts";
 
 const KINDS: PushKind[] = ["auto", "template", "subscribe"];
 const STATES = ["developer", "trial", "formal"];
@@ -139,3 +141,28 @@ export function readMessage(body: Record<string, unknown>): PushMessage {
     ...(body.lang !== undefined ? { lang: body.lang as PushMessage["lang"] } : {}),
   };
 }
+
+/**
+ * Reads a push body: its fields checked by the description's schema (`400 invalid_field`), then
+ * by {@link readOpenId} and {@link readMessage}.
+ *
+ * @example
+ * ```ts
+ * const body = await readPushBody(c);
+ * const message = readMessage(body);
+ * ```
+ */
+export const readPushBody = bodyReader(PushBody, invalidField, ["openId", ...MESSAGE_FIELDS]);
+
+/**
+ * Reads a broadcast body, as {@link readPushBody} does.
+ *
+ * @example
+ * ```ts
+ * const openIds = readOpenIds(await readBroadcastBody(c));
+ * ```
+ */
+export const readBroadcastBody = bodyReader(BroadcastBody, invalidField, [
+  "openIds",
+  ...MESSAGE_FIELDS,
+]);

@@ -10,10 +10,11 @@ import type { Clock } from "../../shared/clock.ts";
 import { code2Session, WeChatLoginError } from "../../wechat/login.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { clientIp } from "../middleware/client_ip.ts";
-import { isLoginCode, isOpenId } from "../middleware/input_rules.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { isOpenId } from "../middleware/input_rules.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
 import { enforceLimits, type RateLimiter } from "../middleware/rate_limit.ts";
 import { issueSession } from "../middleware/session_token.ts";
+import { describeLogin, readLogin } from "../schemas/sessions.ts";
 
 /** What the sessions route needs. */
 export interface SessionRouteDeps {
@@ -25,7 +26,7 @@ export interface SessionRouteDeps {
 
 /** The session route. */
 export function sessionRoutes({ config, clock, ipLimiter }: SessionRouteDeps): Hono {
-  return new Hono().post("/v1/sessions", jsonBodyLimit(), async (c) => {
+  return new Hono().post("/v1/sessions", describeLogin, jsonBodyLimit(), async (c) => {
     // A session token is a credential: no cache (a proxy's, a WebView's) may keep the answer.
     c.header("Cache-Control", "no-store");
     const { appid, secret, apiBase } = config.wechat;
@@ -40,10 +41,7 @@ export function sessionRoutes({ config, clock, ipLimiter }: SessionRouteDeps): H
       ipLimiter,
       clientIp(c, { header: config.clientIpHeader, trustedProxies: config.trustedProxies }),
     ]]);
-    const body = await readJsonObject(c, ["code"]);
-    if (!isLoginCode(body.code)) {
-      throw new ApiError(400, "invalid_code", "code must be the string wx.login returned");
-    }
+    const body = await readLogin(c);
     let openId: string;
     try {
       const settings = { apiBase, appid, secret, timeoutMs: config.wechatLoginTimeoutMs };

@@ -34,8 +34,15 @@ import type { SubscribeSettings } from "../../ledger/subscribe_events.ts";
 import type { TemplateRegistry } from "../../subscribe/registry.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { isTemplateId, subscribeCreditId } from "../middleware/input_rules.ts";
-import { jsonBodyLimit, readJsonObject } from "../middleware/json_body.ts";
+import { jsonBodyLimit } from "../middleware/json_body.ts";
 import type { SessionApp, SessionVariables } from "../middleware/session_token.ts";
+import {
+  describeReport,
+  KEPT_CHOICES,
+  MAX_KEPT,
+  MAX_TEMPLATES,
+  readReport,
+} from "../schemas/subscriptions.ts";
 
 /** The refusals `wx.requestSubscribeMessage` gives per template. */
 const REFUSALS = ["reject", "ban", "filter"] as const;
@@ -43,13 +50,11 @@ type Refusal = typeof REFUSALS[number];
 /** Every answer it gives. */
 const ANSWERS: readonly string[] = [...ACCEPTS, ...REFUSALS];
 /** The kept choices `itemSettings` holds. */
-const KEPT = ["accept", "reject", "ban"];
+const KEPT: readonly string[] = KEPT_CHOICES;
 /** Keys of the `wx.requestSubscribeMessage` result that are not template ids. */
 const NOT_TEMPLATES = ["errMsg", "errCode"];
 /** Most templates one report may carry (WeChat asks for at most 3 at a time). */
-export const MAX_TEMPLATES = 20;
-/** Most kept choices a settings report may carry. */
-const MAX_KEPT = 100;
+export { MAX_TEMPLATES };
 const REPORT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why an accepted template got no credit. */
@@ -69,7 +74,9 @@ export interface SubscriptionRouteDeps {
 
 /**
  * The `settings` of a report, validated: `{ mainSwitch: boolean, itemSettings?: { [templateId]:
- * "accept" | "reject" | "ban" } }` (other fields of WeChat's object are ignored).
+ * "accept" | "reject" | "ban" } }` (other fields of WeChat's object are ignored). The body's
+ * schema refuses the same first, in the same words (src/http/schemas/subscriptions.ts); this
+ * check stays for a `__proto__` template id, which zod's records skip.
  *
  * @example
  * ```ts
@@ -107,11 +114,12 @@ export function subscriptionRoutes(
 ): SessionApp {
   return new Hono<{ Variables: SessionVariables }>().post(
     "/v1/subscriptions",
+    describeReport,
     session,
     limits,
     jsonBodyLimit(),
     async (c) => {
-      const body = await readJsonObject(c, ["results", "reportId", "settings"]);
+      const body = await readReport(c);
       const { results } = body;
       if (typeof results !== "object" || results === null || Array.isArray(results)) {
         throw new ApiError(400, "invalid_results", "results must be the object WeChat returned");

@@ -13,6 +13,7 @@ import type { Config } from "../../config/config.ts";
 import type { TemplateRegistry } from "../../subscribe/registry.ts";
 import { requireRole } from "../middleware/auth.ts";
 import { ApiError } from "../middleware/errors.ts";
+import { describeTemplates, describeTemplateSync } from "../schemas/templates.ts";
 
 /**
  * The template routes.
@@ -24,22 +25,32 @@ import { ApiError } from "../middleware/errors.ts";
  */
 export function templateRoutes(config: Config, registry: TemplateRegistry): Hono {
   const app = new Hono();
-  app.get("/v1/templates", requireRole(config, ["admin", "auditor"]), async (c) => {
-    const templates = await registry.list();
-    return c.json({ synced: templates !== null, templates: templates ?? [] });
-  });
-  app.post("/v1/templates/sync", requireRole(config, ["admin"]), async (c) => {
-    if (!registry.syncable) {
-      throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to sync");
-    }
-    try {
-      const { changed, templates } = await registry.sync();
-      return c.json({ changed, templates: await registry.list() ?? templates });
-    } catch (err) {
-      const what = err instanceof Error ? err.message.slice(0, 200) : "failed";
-      console.warn(`templates: sync on demand failed: ${what}`);
-      throw new ApiError(502, "template_sync_failed", `WeChat's template list: ${what}`);
-    }
-  });
+  app.get(
+    "/v1/templates",
+    describeTemplates,
+    requireRole(config, ["admin", "auditor"]),
+    async (c) => {
+      const templates = await registry.list();
+      return c.json({ synced: templates !== null, templates: templates ?? [] });
+    },
+  );
+  app.post(
+    "/v1/templates/sync",
+    describeTemplateSync,
+    requireRole(config, ["admin"]),
+    async (c) => {
+      if (!registry.syncable) {
+        throw new ApiError(503, "not_configured", "set WECHAT_APPID and WECHAT_SECRET to sync");
+      }
+      try {
+        const { changed, templates } = await registry.sync();
+        return c.json({ changed, templates: await registry.list() ?? templates });
+      } catch (err) {
+        const what = err instanceof Error ? err.message.slice(0, 200) : "failed";
+        console.warn(`templates: sync on demand failed: ${what}`);
+        throw new ApiError(502, "template_sync_failed", `WeChat's template list: ${what}`);
+      }
+    },
+  );
   return app;
 }

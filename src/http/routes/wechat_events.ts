@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Config } from "../../config/config.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { EventIntake } from "../../subscribe/event_intake.ts";
@@ -26,6 +26,7 @@ import {
 } from "../../wechat/event_push/mod.ts";
 import { ApiError } from "../middleware/errors.ts";
 import { jsonBodyLimit } from "../middleware/json_body.ts";
+import { describeEventPush, describeUrlCheck } from "../schemas/wechat_events.ts";
 
 /** Largest push body read (WeChat's are a few hundred bytes). */
 const MAX_PUSH_BYTES = 64 * 1024;
@@ -81,7 +82,7 @@ export function wechatEventRoutes({ config, intake, guard, clock }: WeChatEventD
       ...(settings.aesKey ? { encodingAESKey: settings.aesKey } : {}),
     }
     : null;
-  app.on(["GET", "POST"], "/v1/wechat/events", jsonBodyLimit(MAX_PUSH_BYTES), async (c) => {
+  const handler = async (c: Context) => {
     if (!pushConfig || !intake || !settings) {
       throw new ApiError(
         503,
@@ -112,6 +113,9 @@ export function wechatEventRoutes({ config, intake, guard, clock }: WeChatEventD
       throw err;
     }
     return c.text("success");
-  });
+  };
+  // One handler; two routes, so each method has its own description.
+  app.get("/v1/wechat/events", describeUrlCheck, jsonBodyLimit(MAX_PUSH_BYTES), handler);
+  app.post("/v1/wechat/events", describeEventPush, jsonBodyLimit(MAX_PUSH_BYTES), handler);
   return app;
 }
