@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { describe, EXAMPLE_AT, EXAMPLE_HASH, EXAMPLE_OPEN_ID, json, SECURITY } from "./common.ts";
-import { ANY_ROUTE, errorAnswers, refusals, ROLE_TOKEN } from "./errors.ts";
+import { ANY_ROUTE, errorAnswers, refusals, ROLE_TOKEN, STORE } from "./errors.ts";
 
 /** Events per JSON page: default and maximum (as events.ts applies them). */
 export const EVENTS_PAGE = { default: 100, max: 1_000 };
@@ -95,7 +95,7 @@ const head = { seq: 1, hash: EXAMPLE_HASH, at: EXAMPLE_AT };
 const NO_STORE = {
   "Cache-Control": { description: "`no-store`", schema: { type: "string" } },
 };
-const AUDIT_REFUSALS = refusals(ROLE_TOKEN, ANY_ROUTE, { 400: ["bad_request"] });
+const AUDIT_REFUSALS = refusals(ROLE_TOKEN, ANY_ROUTE, STORE, { 400: ["bad_request"] });
 
 function integer(name: string, description: string, min: number, max: number, example: number) {
   return {
@@ -175,7 +175,7 @@ export const describeCheckpoint = describe({
       headers: NO_STORE,
       content: json(LogHead, { head: { summary: "The head", value: head } }),
     },
-    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE)),
+    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, STORE)),
   },
 });
 

@@ -13,14 +13,14 @@ import {
   jsonBody,
   SECURITY,
 } from "./common.ts";
-import { ANY_ROUTE, errorAnswers, JSON_BODY, refusals, ROLE_TOKEN } from "./errors.ts";
+import { ANY_ROUTE, errorAnswers, JSON_BODY, refusals, ROLE_TOKEN, STORE } from "./errors.ts";
 import { BroadcastBody, EXAMPLE_MESSAGE, PushAnswer, PushBody } from "./push.ts";
 
 /**
  * A push's or a broadcast's refusals: the body, the token, and the check of `data` against its
  * template before any credit is taken (routes/message_check.ts).
  */
-const PUSH_REFUSALS = refusals(JSON_BODY, ROLE_TOKEN, ANY_ROUTE, {
+const PUSH_REFUSALS = refusals(JSON_BODY, ROLE_TOKEN, ANY_ROUTE, STORE, {
   400: ["invalid_field"],
   422: ["unknown_template", "invalid_message_data"],
 });
@@ -93,7 +93,7 @@ export const describePush = describe({
     },
     ...errorAnswers(refusals(PUSH_REFUSALS, {
       400: ["invalid_idempotency_key"],
-      409: ["idempotency_in_progress"],
+      409: ["idempotency_in_progress", "push_already_handled"],
       422: ["idempotency_key_reused"],
     })),
   },
@@ -198,6 +198,6 @@ export const describeBroadcastStatus = describe({
         },
       }),
     },
-    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, { 404: ["not_found"] })),
+    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, STORE, { 404: ["not_found"] })),
   },
 });

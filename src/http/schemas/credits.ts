@@ -28,6 +28,7 @@ import {
   refusals,
   ROLE_TOKEN,
   SESSION_TOKEN,
+  STORE,
 } from "./errors.ts";
 
 /**
@@ -194,7 +195,7 @@ export const describeMyCredits = describe({
         },
       }),
     },
-    ...errorAnswers(refusals(SESSION_TOKEN, RATE_LIMITED, ANY_ROUTE)),
+    ...errorAnswers(refusals(SESSION_TOKEN, RATE_LIMITED, ANY_ROUTE, STORE)),
   },
 });
 
@@ -225,7 +226,7 @@ export const describePrepay = describe({
         collected: { summary: "Collected", value: { accepted: 1, duplicates: 0, rejected: [] } },
       }),
     },
-    ...errorAnswers(refusals(JSON_BODY, ROLE_TOKEN, ANY_ROUTE, {
+    ...errorAnswers(refusals(JSON_BODY, ROLE_TOKEN, ANY_ROUTE, STORE, {
       400: ["invalid_open_id", "invalid_kind", "invalid_id", "invalid_collected_at"],
     })),
   },
@@ -281,6 +282,6 @@ export const describeUserCredits = describe({
         },
       }),
     },
-    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, { 400: ["invalid_open_id"] })),
+    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, STORE, { 400: ["invalid_open_id"] })),
   },
 });

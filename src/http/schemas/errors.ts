@@ -39,6 +39,8 @@ export const ERROR_EXAMPLES = {
   not_found: "no such broadcast",
   request_timeout: "the request body did not arrive within 10000 ms",
   idempotency_in_progress: "a request with this Idempotency-Key is still running",
+  push_already_handled:
+    "this Idempotency-Key's push already ended; its outcome is in the ledger's log",
   replayed: "this request was already received",
   payload_too_large: "the body may be at most 16384 bytes",
   unsupported_media_type: "send Content-Type: application/json",
@@ -53,6 +55,7 @@ export const ERROR_EXAMPLES = {
   template_sync_failed: "WeChat's template list: WeChat answered errcode 40001",
   not_configured: "set WECHAT_APPID and WECHAT_SECRET to push",
   wechat_unavailable: "WeChat login is unavailable; retry later",
+  store_unavailable: "the store cannot be reached; retry later",
 } as const;
 
 /** An error code of the service. */
@@ -79,6 +82,12 @@ const HEADERS: Partial<Record<number, Record<string, { description: string; sche
   429: {
     "Retry-After": { description: "seconds to wait", schema: { type: "integer", minimum: 1 } },
   },
+  503: {
+    "Retry-After": {
+      description: "seconds to wait (`store_unavailable`, `wechat_unavailable`)",
+      schema: { type: "integer", minimum: 1 },
+    },
+  },
 };
 
 const STATUS_TEXT: Record<number, string> = {
@@ -94,7 +103,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: "Too many requests (see `Retry-After`)",
   500: "An unexpected failure; the details stay in the server's log",
   502: "WeChat answered something unusable",
-  503: "Not configured, or WeChat unavailable",
+  503: "Not configured, or WeChat or the store unavailable",
 };
 
 /** One problem of `invalid_message_data` (src/wechat/keyword_rules.ts). */
@@ -208,6 +217,9 @@ export const SESSION_TOKEN: Refusals = {
 
 /** A role token (auth.ts): the admin's, or the admin's or auditor's. */
 export const ROLE_TOKEN: Refusals = SESSION_TOKEN;
+
+/** A route that reads or writes the store: an outage answers 503 (errors.ts), nothing changed. */
+export const STORE: Refusals = { 503: ["store_unavailable"] };
 
 /** The upload limits per openId and client IP (rate_limit.ts). */
 export const RATE_LIMITED: Refusals = { 429: ["rate_limited"] };

@@ -18,6 +18,7 @@ import {
   RATE_LIMITED,
   refusals,
   SESSION_TOKEN,
+  STORE,
 } from "./errors.ts";
 
 /** Most formIds one upload may carry. */
@@ -132,7 +133,7 @@ export const describeUpload = describe({
         },
       }),
     },
-    ...errorAnswers(refusals(JSON_BODY, SESSION_TOKEN, RATE_LIMITED, ANY_ROUTE, {
+    ...errorAnswers(refusals(JSON_BODY, SESSION_TOKEN, RATE_LIMITED, ANY_ROUTE, STORE, {
       400: ["invalid_form_ids"],
     })),
   },

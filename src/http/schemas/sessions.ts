@@ -15,7 +15,7 @@ import {
   OpenId,
   SECURITY,
 } from "./common.ts";
-import { ANY_ROUTE, errorAnswers, JSON_BODY, RATE_LIMITED, refusals } from "./errors.ts";
+import { ANY_ROUTE, errorAnswers, JSON_BODY, RATE_LIMITED, refusals, STORE } from "./errors.ts";
 
 /**
  * The login body: the code `wx.login` returned (1-128 visible ASCII, `isLoginCode`).
@@ -84,7 +84,7 @@ export const describeLogin = describe({
         },
       }),
     },
-    ...errorAnswers(refusals(JSON_BODY, RATE_LIMITED, ANY_ROUTE, {
+    ...errorAnswers(refusals(JSON_BODY, RATE_LIMITED, ANY_ROUTE, STORE, {
       400: ["invalid_code"],
       401: ["invalid_code", "code_used"],
       403: ["login_refused"],

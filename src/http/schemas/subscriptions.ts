@@ -24,6 +24,7 @@ import {
   RATE_LIMITED,
   refusals,
   SESSION_TOKEN,
+  STORE,
 } from "./errors.ts";
 
 /** The answers WeChat gives per template; the accepts (answer_rules.ts) grant a send. */
@@ -230,7 +231,7 @@ export const describeReport = describe({
         },
       }),
     },
-    ...errorAnswers(refusals(JSON_BODY, SESSION_TOKEN, RATE_LIMITED, ANY_ROUTE, {
+    ...errorAnswers(refusals(JSON_BODY, SESSION_TOKEN, RATE_LIMITED, ANY_ROUTE, STORE, {
       400: ["invalid_results", "invalid_report_id", "invalid_template_id", "invalid_settings"],
     })),
   },

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { describe, EXAMPLE_TEMPLATE_ID, json, SECURITY } from "./common.ts";
-import { ANY_ROUTE, errorAnswers, refusals, ROLE_TOKEN } from "./errors.ts";
+import { ANY_ROUTE, errorAnswers, refusals, ROLE_TOKEN, STORE } from "./errors.ts";
 
 /** One keyword (placeholder) of a template (src/ledger/registry.ts). */
 export const TemplateKeyword = z.object({
@@ -74,7 +74,7 @@ export const describeTemplates = describe({
         never: { summary: "Before a first sync", value: { synced: false, templates: [] } },
       }),
     },
-    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE)),
+    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, STORE)),
   },
 });
 
@@ -102,6 +102,6 @@ export const describeTemplateSync = describe({
         synced: { summary: "A new list", value: { changed: true, templates: [template] } },
       }),
     },
-    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, { 502: ["template_sync_failed"] })),
+    ...errorAnswers(refusals(ROLE_TOKEN, ANY_ROUTE, STORE, { 502: ["template_sync_failed"] })),
   },
 });

@@ -14,7 +14,7 @@
 import { resolver } from "hono-openapi";
 import { z } from "zod";
 import { describe, EXAMPLE_OPEN_ID, EXAMPLE_TEMPLATE_ID, SECURITY } from "./common.ts";
-import { ANY_ROUTE, errorAnswers, refusals } from "./errors.ts";
+import { ANY_ROUTE, errorAnswers, refusals, STORE } from "./errors.ts";
 
 /** The made-up console settings the examples are signed and encrypted with. */
 export const EXAMPLE_PUSH_SETTINGS = {
@@ -102,7 +102,7 @@ const PUSH_NOT_SET = "Needs `WECHAT_PUSH_TOKEN` and `WECHAT_APPID` (with `WECHAT
   "not_configured`.";
 
 /** Refusals of a request to the push URL (routes/wechat_events.ts). */
-const PUSH_URL = refusals(ANY_ROUTE, {
+const PUSH_URL = refusals(ANY_ROUTE, STORE, {
   400: ["malformed"],
   401: ["bad_signature", "stale_timestamp"],
   409: ["replayed"],
