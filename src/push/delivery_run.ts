@@ -233,7 +233,7 @@ export class DeliveryRun {
   }
 
   #answered(items: Answered[]): void {
-    this.#buffer.push(...items);
+    for (const item of items) this.#buffer.push(item);
     if (this.#buffer.length >= MAX_BATCH || this.#sending === 0) this.#flush();
     else if (this.#linger === null) {
       this.#linger = setTimeout(() => this.#flush(), RECORD_LINGER_MS);

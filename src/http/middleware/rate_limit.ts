@@ -84,7 +84,8 @@ export function storeLimiters(
  */
 export function refuseOver(decisions: LimitDecision[], now: number): void {
   if (!isRefused(decisions)) return;
-  const reset = Math.max(...decisions.filter((d) => !d.success).map((d) => d.reset));
+  let reset = 0;
+  for (const d of decisions) if (!d.success && d.reset > reset) reset = d.reset;
   const retryAfter = Math.max(1, Math.ceil((reset - now) / 1000));
   throw new ApiError(429, "rate_limited", `too many requests; retry in ${retryAfter} s`, {
     "Retry-After": String(retryAfter),
