@@ -99,6 +99,19 @@ local function group_head(open_id, group, kinds)
   end
 end
 
+-- Marks a credit's last use taken (by a send, or a void): out of the live index; kept as spent
+-- for duplicate detection until it expires; a never-expiring one is dropped (its id is minted by
+-- the server, never uploaded again).
+local function spend_credit(open_id, key, id, expires, uses, kind, template)
+  unindex_credit(open_id, id, uses, kind, template)
+  if expires == '0' then
+    redis.call('HDEL', key, id)
+  else
+    redis.call('HSET', key, id, credit_value(expires, 0, kind, template))
+    index_credit(open_id, id, expires, 0, kind, template)
+  end
+end
+
 -- Takes one use of the user's valid credit that comes first in spend order among the heads of
 -- `groups` (pairs: group, kind letters or ''; spendGroupsOf), and appends FormIdConsumed.
 -- Returns formId, value before the use; nil when none.
@@ -120,14 +133,7 @@ local function take_credit(open_id, groups, push_id)
     return best_id, value
   end
   if uses == 1 then
-    unindex_credit(open_id, best_id, uses, kind, template)
-    -- Spent: kept for dedupe until it expires; a never-expiring one's id is never uploaded.
-    if expires == '0' then
-      redis.call('HDEL', key, best_id)
-    else
-      redis.call('HSET', key, best_id, credit_value(expires, 0, kind, template))
-      index_credit(open_id, best_id, expires, 0, kind, template)
-    end
+    spend_credit(open_id, key, best_id, expires, uses, kind, template)
   else
     redis.call('HSET', key, best_id, credit_value(expires, uses - 1, kind, template))
   end
@@ -175,13 +181,7 @@ local function void_template(open_id, template, reason)
   local quoted = {}
   for k, id in ipairs(ids) do
     local expires, uses, kind = parse_credit(redis.call('HGET', key, id))
-    unindex_credit(open_id, id, uses, kind, template)
-    if expires == '0' then
-      redis.call('HDEL', key, id)
-    else
-      redis.call('HSET', key, id, credit_value(expires, 0, kind, template))
-      index_credit(open_id, id, expires, 0, kind, template)
-    end
+    spend_credit(open_id, key, id, expires, uses, kind, template)
     quoted[k] = json_string(id)
   end
   append('CreditsVoided', '{"formIds":[' .. table.concat(quoted, ',') .. '],"openId":'
