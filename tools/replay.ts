@@ -23,7 +23,7 @@ import {
 import { auditPassed, formatAudit } from "../src/audit/format.ts";
 import { auditRedisInParallel } from "../src/audit/parallel.ts";
 import { readNdjson } from "../src/audit/ndjson.ts";
-import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/verify.ts";
+import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../src/audit/checkpoint.ts";
 import { openBackends } from "../src/backends.ts";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
 import { cliArgs } from "./cli_args.ts";

@@ -10,13 +10,8 @@ import type { LedgerStore } from "../ledger/store.ts";
 import { ProjectionCheck, type ProjectionComparison } from "./compare.ts";
 import { type LogChunk, logPages } from "./pages.ts";
 import { Replay, type ReplayReport } from "./replay.ts";
-import {
-  type ChainBreak,
-  ChainVerifier,
-  type Checkpoint,
-  unreadableEntry,
-  type VerifyOptions,
-} from "./verify.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import { type ChainBreak, ChainVerifier, unreadableEntry, type VerifyOptions } from "./verify.ts";
 
 /** How far an audit has got, for progress lines. */
 export interface AuditProgress {

@@ -12,13 +12,7 @@
  */
 import type { LogHead, StoredEvent } from "../ledger/events.ts";
 import { canonicalEvent, GENESIS, linkHash } from "../chain/chain.ts";
-
-/** A point of the chain recorded outside the system: the hash of event `seq`. */
-export interface Checkpoint {
-  seq: number;
-  hash: string;
-  at?: string | null;
-}
+import type { Checkpoint } from "./checkpoint.ts";
 
 /** What can be wrong at a point of the log. */
 export type BreakKind =
@@ -63,25 +57,6 @@ export interface VerifyOptions {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-/** Parses `seq:hash` (as the checkpoint endpoint's fields) into a checkpoint. */
-export function parseCheckpoint(text: string): Checkpoint {
-  const match = /^(\d+):([0-9a-f]{64})$/.exec(text.trim());
-  if (!match || !Number.isSafeInteger(Number(match[1]))) {
-    throw new Error(`a checkpoint is "<seq>:<64 lowercase hex>", got "${text}"`);
-  }
-  return { seq: Number(match[1]), hash: match[2] };
-}
-
-/** A problem with a set of checkpoints given together (two hashes for one seq), or `null`. */
-export function checkpointConflict(points: Checkpoint[]): string | null {
-  const hashes = new Map<number, string>();
-  for (const { seq, hash } of points) {
-    if ((hashes.get(seq) ?? hash) !== hash) return `two different hashes given for seq ${seq}`;
-    hashes.set(seq, hash);
-  }
-  return null;
-}
 
 /**
  * Checks events one at a time, in log order. After the first break it stops checking (every

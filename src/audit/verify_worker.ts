@@ -17,13 +17,8 @@ import {
   type RawEntry,
 } from "../store/redis/log_page.ts";
 import type { ChainReader, ChainReaderModule, ChainReaderRecipe } from "./raw_log.ts";
-import {
-  type ChainBreak,
-  ChainVerifier,
-  type Checkpoint,
-  unreadableEntry,
-  type VerifyOptions,
-} from "./verify.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+import { type ChainBreak, ChainVerifier, unreadableEntry, type VerifyOptions } from "./verify.ts";
 
 /** Messages to the worker, in this order: init, pages, finish. */
 export type ToVerifier =

@@ -10,7 +10,8 @@ import { type AuditResult, auditStore } from "../../src/audit/audit.ts";
 import { auditRedisInParallel } from "../../src/audit/parallel.ts";
 import { redisParallelLog } from "../../src/backends.ts";
 import { createRedisStore } from "../../src/store/redis/redis.ts";
-import type { BreakKind, Checkpoint } from "../../src/audit/verify.ts";
+import type { Checkpoint } from "../../src/audit/checkpoint.ts";
+import type { BreakKind } from "../../src/audit/verify.ts";
 import {
   chainHash,
   chainKey,

@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { auditStore } from "../../audit/audit.ts";
 import { eventLine, exportEvent, NDJSON } from "../../audit/ndjson.ts";
 import { logPages } from "../../audit/pages.ts";
-import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../../audit/verify.ts";
+import { type Checkpoint, checkpointConflict, parseCheckpoint } from "../../audit/checkpoint.ts";
 import type { LogHead } from "../../ledger/events.ts";
 import type { LedgerStore } from "../../ledger/store.ts";
 import { bearerToken, requireRole, type RoleTokens } from "../middleware/auth.ts";
