@@ -54,6 +54,7 @@
  *
  * @module
  */
+import { isDatePoint, isTimePoint } from "./keyword_dates.ts";
 import { type SubscribeTemplate, type TemplateKeyword } from "./templates.ts";
 
 /** One reason a push's data would be refused by WeChat. */
@@ -72,11 +73,6 @@ const NUMBER = /^[0-9]+(?:\.[0-9]+)?$/;
 const AMOUNT = /^\p{Sc}([0-9]+)(?:\.([0-9]+))?元?$/u;
 const CAR = /^[\p{Script=Han}0-9A-Za-z](?:[0-9A-Za-z]*[\p{Script=Han}0-9A-Za-z])?$/u;
 const ASTRAL = /[\uD800-\uDBFF][\uDC00-\uDFFF]/;
-const CLOCK = /^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$/;
-// Dates: 2019年10月1日, 2019年10月, 10月1日; 2018-01-01 (or / or ., one separator), 2018-01, 01-01.
-const DATE_CN = /^(?:([0-9]{4})年)?([0-9]{1,2})月(?:([0-9]{1,2})日)?$/;
-const DATE_YM_D = /^([0-9]{4})([-/.])([0-9]{2})(?:\2([0-9]{2}))?$/;
-const DATE_MD = /^([0-9]{2})[-/.]([0-9]{2})$/;
 
 /** An alphabet: `all` tests a whole value at once, `one` finds the character outside it. */
 interface Alphabet {
@@ -123,49 +119,6 @@ function lengthReason(value: string, max: number): string | null {
   if (value.length <= max) return null;
   const note = ASTRAL.test(value) ? " (an emoji or other character beyond U+FFFF counts 2)" : "";
   return `${value.length} characters${note}, at most ${max}`;
-}
-
-function daysIn(month: number, year?: number): number {
-  if (month === 2) {
-    return year === undefined || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))
-      ? 29
-      : 28;
-  }
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-function isDate(text: string): boolean {
-  let y: string | undefined, m: string, d: string | undefined;
-  const cn = text.includes("月") ? DATE_CN.exec(text) : null;
-  if (cn) {
-    // A month alone is not a date: it needs a year or a day.
-    if (cn[1] === undefined && cn[3] === undefined) return false;
-    [y, m, d] = [cn[1], cn[2], cn[3]];
-  } else {
-    const ymd = DATE_YM_D.exec(text);
-    const md = ymd ? null : DATE_MD.exec(text);
-    if (ymd) [y, m, d] = [ymd[1], ymd[3], ymd[4]];
-    else if (md) [y, m, d] = [undefined, md[1], md[2]];
-    else return false;
-  }
-  const month = Number(m);
-  if (month < 1 || month > 12) return false;
-  const year = y === undefined ? undefined : Number(y);
-  return d === undefined || (Number(d) >= 1 && Number(d) <= daysIn(month, year));
-}
-
-/** One `time` point: a clock time, or a date, a space and a clock time. */
-function isTimePoint(text: string): boolean {
-  const space = text.lastIndexOf(" ");
-  if (space < 0) return CLOCK.test(text);
-  return isDate(text.slice(0, space)) && CLOCK.test(text.slice(space + 1));
-}
-
-/** One `date` point: a date, or a date, a space and a clock time. */
-function isDatePoint(text: string): boolean {
-  const space = text.indexOf(" ");
-  if (space < 0) return isDate(text);
-  return isDate(text.slice(0, space)) && CLOCK.test(text.slice(space + 1));
 }
 
 function rangeReason(value: string, point: (s: string) => boolean, what: string): string | null {
