@@ -1,27 +1,30 @@
 /**
  * Push delivery benchmark: the seed design's loop (one message at a time: read the user's whole
- * credit list, trim it, call WeChat and wait) against ours (a broadcast worked in chunks: one
- * Lua call takes a credit for every user of a chunk, sends go out concurrently, one Lua call
- * records every outcome with its audit events), both against the WeChat simulator with 50 ms
- * latency per call, 20,000 users with 3 credits each, Redis behind the Upstash REST bridge.
+ * credit list, trim it, call WeChat and wait) against ours (the real app, main.ts in its own
+ * process: a broadcast created with `POST /v1/broadcasts` and worked by its worker loop, chunks
+ * taken a slice of credits per Lua call, sends going out concurrently, outcomes recorded a slice
+ * per Lua call with their audit events; completion observed through `GET /v1/broadcasts/:id`),
+ * against the WeChat simulator with 50 ms latency per call, 20,000 users with 3 credits each,
+ * Redis behind the Upstash REST bridge.
  *
- * Reports deliveries per second and Redis commands per delivery (as Upstash bills them: one per
- * command sent over REST, a script call is one, every command of a pipeline counts), counted
- * by wrapping `fetch` for requests to the bridge.
+ * Ours runs on the app's defaults, then on tuned settings, and with BEFORE_DIR (another
+ * checkout, e.g. the code before a change) that checkout's app on its defaults first, all in one
+ * run beside the same seed baseline. For each: deliveries per second, times the seed loop,
+ * Upstash commands per delivery (the bridge's billed count: a script call is one, every command
+ * of a pipeline counts), Redis time, and the app's cost while it ran: peak RSS and peak open
+ * connections to the WeChat endpoint and to the Upstash endpoint (Linux /proc).
  *
  * Run: `deno run -A bench/push.ts` (env: USERS=20000, BASELINE_USERS=300, LATENCY_MS=50,
- * CHUNK=500, CHUNKS_IN_FLIGHT=12, CONCURRENCY=1024, JSON=1 for a JSON line).
+ * TUNED_CONCURRENCY=1024, TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12, TUNED=0 to skip the tuned
+ * run, BEFORE_DIR=<checkout>, JSON=1 for a JSON line).
  *
  * @module
  */
 import { Redis } from "@upstash/redis";
-import { loadConfig } from "../src/config/config.ts";
-import { systemClock } from "../src/shared/clock.ts";
-import { createPushService } from "../src/push/service.ts";
-import { openBackends } from "../src/backends.ts";
 import { createRedisStore } from "../src/store/redis/redis.ts";
 import { freePort } from "../tests/helpers/redis_server.ts";
-import { type BenchRig, startBenchRig } from "./rig.ts";
+import { TEST_ENV } from "../tests/helpers/service.ts";
+import { type BenchRig, billedCommands, startBenchRig } from "./rig.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const USERS = env("USERS", 20_000);
@@ -181,52 +184,208 @@ async function baseline(
   };
 }
 
-/** Ours: one broadcast to every user with a credit, worked by one instance's worker. */
+/** An app's settings for one run: a label and the environment it adds to the common one. */
+interface Settings {
+  label: string;
+  env: Record<string, string>;
+  /** Where main.ts is (another checkout for a before/after pair), this one by default. */
+  appDir?: string;
+}
+
+/** What one app run used: peaks sampled while its broadcast ran. */
+interface Cost {
+  /** Highest resident set size seen, MB. */
+  rssMb: number;
+  /** Most open TCP connections to the WeChat endpoint (the simulator) at once. */
+  wechatConnections: number;
+  /** Most open TCP connections to the Upstash REST endpoint (the bridge) at once. */
+  upstashConnections: number;
+  /** Share of one core the app used while the broadcast ran. */
+  appCpu: number;
+}
+
+/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+/** The socket inodes a process holds (from /proc/<pid>/fd). */
+async function socketInodes(pid: number): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  try {
+    for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+      try {
+        const m = (await Deno.readLink(`/proc/${pid}/fd/${fd.name}`)).match(/^socket:\[(\d+)\]$/);
+        if (m) inodes.add(m[1]);
+      } catch { /* closed meanwhile */ }
+    }
+  } catch { /* not Linux, or gone */ }
+  return inodes;
+}
+
+/** The process's established TCP connections per remote port (Linux /proc; empty elsewhere). */
+async function connectionsByPort(pid: number): Promise<Map<number, number>> {
+  const mine = await socketInodes(pid);
+  const byPort = new Map<number, number>();
+  for (const file of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
+    let text = "";
+    try {
+      text = await Deno.readTextFile(file);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== "01" || !mine.has(f[9])) continue; // 01: ESTABLISHED
+      const port = parseInt(f[2].split(":")[1], 16);
+      byPort.set(port, (byPort.get(port) ?? 0) + 1);
+    }
+  }
+  return byPort;
+}
+
+/** The process's resident set size in MB (Linux /proc; 0 elsewhere). */
+async function rssMb(pid: number): Promise<number> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    return Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Ours: the real app (main.ts, in its own process, as deployed) with `settings`, its worker loop
+ * on; one broadcast to every user with a credit, created with `POST /v1/broadcasts`, completion
+ * observed through `GET /v1/broadcasts/:id` (every 50 ms; those reads are counted too). Commands
+ * are the bridge's billed count; RSS and connections are sampled at each look.
+ */
 async function ours(
   rig: BenchRig,
   simUrl: string,
   prefix: string,
-): Promise<Figures & { chunks: number }> {
-  const { upstash } = rig;
-  const config = loadConfig({
-    UPSTASH_REDIS_REST_URL: upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: upstash.token,
-    LEDGER_PREFIX: prefix,
-    WECHAT_API_BASE: simUrl,
-    WECHAT_APPID: APPID,
-    WECHAT_SECRET: SECRET,
-    WECHAT_TOKEN_MODE: "classic",
-    WECHAT_CONCURRENCY: String(env("CONCURRENCY", 1024)),
-    BROADCAST_CHUNK_USERS: String(env("CHUNK", 500)),
-    WORKER_CHUNKS_IN_FLIGHT: String(env("CHUNKS_IN_FLIGHT", 12)),
-  });
-  const { store, coordination } = openBackends(config);
-  const push = createPushService({ config, store, coordination, clock: systemClock })!;
-  await push.tokens.get(); // as a running service would have it
-  commands = 0;
-  const usec0 = await redisUsec(rig.direct);
-  const started = performance.now();
-  const info = await push.broadcasts.create(MESSAGE);
-  let chunks = 0;
-  for (;;) {
-    chunks += (await push.worker.step()).chunks;
-    const status = await push.broadcasts.status(info.broadcastId);
-    if (status && status.state !== "running") break;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const usec = await redisUsec(rig.direct) - usec0;
-  const status = (await push.broadcasts.status(info.broadcastId))!;
-  if (status.sent !== info.total) throw new Error(`not all sent: ${JSON.stringify(status)}`);
-  return {
-    deliveries: status.sent,
-    seconds,
-    perSecond: status.sent / seconds,
-    commands,
-    commandsPerDelivery: commands / status.sent,
-    redisUsPerDelivery: usec / status.sent,
-    redisBusy: usec / 1e6 / seconds,
-    chunks,
+  settings: Settings,
+): Promise<Figures & Cost> {
+  const port = freePort();
+  const appDir = settings.appDir ?? new URL("..", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${appDir.replace(/\/$/, "")}/main.ts`],
+    env: {
+      ...TEST_ENV,
+      PORT: String(port),
+      UPSTASH_REDIS_REST_URL: rig.upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: rig.upstash.token,
+      LEDGER_PREFIX: prefix,
+      WECHAT_API_BASE: simUrl,
+      WECHAT_APPID: APPID,
+      WECHAT_SECRET: SECRET,
+      WECHAT_TOKEN_MODE: "classic",
+      WORKER_ENABLED: "on",
+      ...settings.env,
+    },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const appUrl = `http://127.0.0.1:${port}`;
+  const call = async (path: string, body?: unknown) => {
+    const res = await realFetch(`${appUrl}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: {
+        authorization: `Bearer ${TEST_ENV.ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
   };
+  try {
+    for (let i = 0;; i++) {
+      try {
+        await (await realFetch(`${appUrl}/healthz`)).body?.cancel();
+        break;
+      } catch {
+        if (i > 400) throw new Error("the app did not start");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const simPort = Number(new URL(simUrl).port);
+    const bridgePort = Number(new URL(rig.upstash.url).port);
+    const cost: Cost = { rssMb: 0, wechatConnections: 0, upstashConnections: 0, appCpu: 0 };
+    const sample = async () => {
+      const byPort = await connectionsByPort(child.pid);
+      cost.rssMb = Math.max(cost.rssMb, await rssMb(child.pid));
+      cost.wechatConnections = Math.max(cost.wechatConnections, byPort.get(simPort) ?? 0);
+      cost.upstashConnections = Math.max(cost.upstashConnections, byPort.get(bridgePort) ?? 0);
+    };
+    const counts0 = await billedCommands(rig);
+    const billed0 = counts0.total;
+    const usec0 = await redisUsec(rig.direct);
+    const cpu0 = await cpuSeconds(child.pid);
+    const started = performance.now();
+    const { broadcastId, total } = await call("/v1/broadcasts", MESSAGE);
+    let status: { state: string; sent: number };
+    for (;;) {
+      status = await call(`/v1/broadcasts/${broadcastId}`);
+      if (status.state !== "running") break;
+      await sample();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    cost.appCpu = (await cpuSeconds(child.pid) - cpu0) / seconds;
+    const usec = await redisUsec(rig.direct) - usec0;
+    const counts = await billedCommands(rig);
+    const billed = counts.total - billed0;
+    const byName = Object.entries(counts.byName)
+      .map(([name, n]) => `${name} ${n - (counts0.byName[name] ?? 0)}`)
+      .filter((e) => !e.endsWith(" 0"));
+    console.error(`${settings.label}: commands ${byName.join(", ")}`);
+    if (status.sent !== total) throw new Error(`not all sent: ${JSON.stringify(status)}`);
+    return {
+      deliveries: status.sent,
+      seconds,
+      perSecond: status.sent / seconds,
+      commands: billed,
+      commandsPerDelivery: billed / status.sent,
+      redisUsPerDelivery: usec / status.sent,
+      redisBusy: usec / 1e6 / seconds,
+      ...cost,
+    };
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+/**
+ * The runs: the app on its defaults, then on tuned settings (env TUNED_CONCURRENCY=1024,
+ * TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12; TUNED=0 skips it), and, with BEFORE_DIR set to
+ * another checkout (e.g. the code before a change), that checkout's app on its defaults first.
+ * Each run spends one of the users' three credits.
+ */
+function runs(): Settings[] {
+  const list: Settings[] = [];
+  const before = Deno.env.get("BEFORE_DIR");
+  if (before) list.push({ label: "before, its defaults", env: {}, appDir: before });
+  list.push({ label: "defaults", env: {} });
+  if (Deno.env.get("TUNED") !== "0") {
+    const tuned = {
+      WECHAT_CONCURRENCY: String(env("TUNED_CONCURRENCY", 1024)),
+      BROADCAST_CHUNK_USERS: String(env("TUNED_CHUNK", 500)),
+      WORKER_CHUNKS_IN_FLIGHT: String(env("TUNED_CHUNKS_IN_FLIGHT", 12)),
+    };
+    const label = Object.entries(tuned).map(([k, v]) => `${k}=${v}`).join(" ");
+    list.push({ label: `tuned: ${label}`, env: tuned });
+  }
+  if (list.length > CREDITS) throw new Error(`at most ${CREDITS} runs (one credit each)`);
+  return list;
 }
 
 async function main() {
@@ -282,23 +441,27 @@ async function main() {
 
     const before = (await simStats(sim.url)).sendsAccepted;
     const base = await baseline(rig, sim.url, users.slice(0, BASELINE_USERS));
+    const seedSent = (await simStats(sim.url)).sendsAccepted - before;
+    if (seedSent !== base.deliveries) throw new Error(`seed: the simulator accepted ${seedSent}`);
     console.error(`baseline: ${base.deliveries} deliveries in ${base.seconds.toFixed(1)} s`);
-    const mine = await ours(rig, sim.url, prefix);
-    const after = await simStats(sim.url);
-    const accepted = after.sendsAccepted - before;
-    if (accepted !== base.deliveries + mine.deliveries) {
-      throw new Error(
-        `simulator accepted ${accepted}, expected ${base.deliveries + mine.deliveries}`,
-      );
+    const mine: (Figures & Cost & { label: string })[] = [];
+    for (const settings of runs()) {
+      const sent0 = (await simStats(sim.url)).sendsAccepted;
+      const run = await ours(rig, sim.url, prefix, settings);
+      const accepted = (await simStats(sim.url)).sendsAccepted - sent0;
+      if (accepted !== run.deliveries) {
+        throw new Error(`${settings.label}: simulator accepted ${accepted}, not ${run.deliveries}`);
+      }
+      console.error(`${settings.label}: ${run.deliveries} in ${run.seconds.toFixed(1)} s`);
+      mine.push({ label: settings.label, ...run });
     }
-    const ratio = mine.perSecond / base.perSecond;
+    const after = await simStats(sim.url);
     const result = {
       users: USERS,
       creditsPerUser: CREDITS,
       latencyMs: LATENCY_MS,
       baseline: base,
-      ours: mine,
-      ratio,
+      ours: mine.map((m) => ({ ...m, ratio: m.perSecond / base.perSecond })),
       simPeakInFlight: after.peakInFlight,
     };
     if (Deno.env.get("JSON")) console.log(JSON.stringify(result));
@@ -307,24 +470,27 @@ async function main() {
       `push delivery, ${f(USERS)} users x ${CREDITS} credits, WeChat sim latency ${LATENCY_MS} ms`,
     );
     console.log(
-      `| design | deliveries | seconds | deliveries/s | Redis commands/delivery | Redis µs/delivery | Redis busy |`,
+      `| run | deliveries | seconds | deliveries/s | x seed | Upstash commands/delivery | Redis µs/delivery | Redis busy | app RSS MB | app CPU | WeChat conns | Upstash conns |`,
     );
-    console.log(`|---|---:|---:|---:|---:|---:|---:|`);
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
     console.log(
       `| seed baseline (one at a time) | ${f(base.deliveries)} | ${f(base.seconds, 1)} | ${
         f(base.perSecond, 1)
-      } | ${f(base.commandsPerDelivery, 3)} | ${f(base.redisUsPerDelivery)} | ${
+      } | 1 | ${f(base.commandsPerDelivery, 3)} | ${f(base.redisUsPerDelivery)} | ${
         f(base.redisBusy * 100)
-      }% |`,
+      }% | | | | |`,
     );
-    console.log(
-      `| ours (broadcast, batched Lua) | ${f(mine.deliveries)} | ${f(mine.seconds, 1)} | ${
-        f(mine.perSecond)
-      } | ${f(mine.commandsPerDelivery, 3)} | ${f(mine.redisUsPerDelivery)} | ${
-        f(mine.redisBusy * 100)
-      }% |`,
-    );
-    console.log(`ratio: ${f(ratio)}x`);
+    for (const m of mine) {
+      console.log(
+        `| ${m.label} | ${f(m.deliveries)} | ${f(m.seconds, 1)} | ${f(m.perSecond)} | ${
+          f(m.perSecond / base.perSecond)
+        } | ${f(m.commandsPerDelivery, 3)} | ${f(m.redisUsPerDelivery)} | ${
+          f(m.redisBusy * 100)
+        }% | ${f(m.rssMb)} | ${
+          f(m.appCpu * 100)
+        }% | ${m.wechatConnections} | ${m.upstashConnections} |`,
+      );
+    }
   } finally {
     await sim.close();
     await rig.close();

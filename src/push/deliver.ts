@@ -2,13 +2,14 @@
  * Delivery: spend one credit per message, exactly once, and lose as little as possible when the
  * instance dies. For a batch of users (one push, or one chunk of a broadcast) credits are not
  * taken up front: they are taken in batches sized by the free send slots (`SendSlots`: one per
- * WeChat call in flight, and as many again taken ahead so the calls never wait for a take), just
- * before the messages can go. A send slot is held from the take to the answer, then traded for a
- * record slot (one per call in flight) held until the outcome is written. So what a killed
- * instance leaves taken but unrecorded (and so `unknown`) is at most `3 x WECHAT_CONCURRENCY`
- * (calls in flight, credits taken ahead, answers being written), plus outcomes waiting in its
- * outbox, whatever the chunk sizes; a user whose credit was not taken yet is simply delivered by
- * whoever works the chunk next.
+ * WeChat call this instance may have in flight, `WECHAT_CONCURRENCY`), and each take's answer
+ * starts its calls at once. A delivery holds its slot from just before its credit is taken until
+ * its outcome is recorded (or handed to the outbox), and no credit is taken ahead of a free call.
+ * So what a killed instance leaves taken but unrecorded (and so `unknown`) is at most
+ * `WECHAT_CONCURRENCY` deliveries, each a call that started (in flight, or its answer being
+ * written) or a take whose answer was still on its way, plus outcomes waiting in its outbox,
+ * whatever the chunk sizes; a user whose credit was not taken yet is simply delivered by whoever
+ * works the chunk next.
  *
  * Outcomes are recorded in batches of up to `STORE_SLICE` (one store call each); an outcome that
  * cannot be written (the store is unreachable) goes to the outbox, which writes it later. A spent
@@ -61,11 +62,9 @@ export class Deliverer {
     /** Told of unknown subscribe deliveries (see reconcile.ts). */
     unknowns?: Reconciler,
   ) {
-    // Credits taken and not answered: the calls in flight and as many taken ahead (waiting for
-    // the client), so sends never wait for a take. Answers being written: as many as calls.
-    const slots = new SendSlots(2 * concurrency);
-    const recordSlots = new SendSlots(concurrency);
-    this.#parts = { ledger, client, settings, slots, recordSlots, outbox, pushStateMs, unknowns };
+    // One slot per call: taken, sent and recorded under it, so nothing waits taken for a call.
+    const slots = new SendSlots(concurrency);
+    this.#parts = { ledger, client, settings, slots, outbox, pushStateMs, unknowns };
   }
 
   /**

@@ -1,11 +1,13 @@
 /**
  * One batch delivery at work (see deliver.ts): users wait in a ready list; each round asks the
- * send slots for a batch, takes that many credits (up to five slices, in one pipelined request) and
- * sends them; each answer trades its send slot for a record slot; answered outcomes are recorded
- * in batches (a full batch, nothing else being sent, or after a short linger), then record slots
- * go back and users who must go round again rejoin the list. So an instance never holds more
- * than its send slots in deliveries taken and unanswered, plus its record slots in answers not
- * yet written (and the outbox).
+ * send slots for a batch and takes that many credits (up to five slices, sent together: the
+ * client pipelines them into one request). Each slice's answer starts its WeChat calls at once
+ * (nothing is awaited between them but what the client needs); answered outcomes are recorded in
+ * batches (a full slice, nothing else being sent by this run, or after a short linger), then the
+ * slots go back and users who must go round again rejoin the list. A delivery holds its slot from
+ * just before its take to its recorded outcome (or its handing to the outbox), so an instance
+ * never holds more deliveries taken and unrecorded than its slots, and each of them is a call
+ * that started: in flight, or its answer being written.
  *
  * @module
  */
@@ -46,10 +48,7 @@ export interface BatchReport {
  */
 export const STORE_SLICE = 100;
 
-/**
- * Most credits taken (and outcomes recorded) in one round: several slices, sent together in one
- * pipelined request and sealed in one round, as a whole chunk's used to be.
- */
+/** Most credits taken in one round: several slices, sent together in one pipelined request. */
 export const MAX_BATCH = 5 * STORE_SLICE;
 
 /**
@@ -58,18 +57,20 @@ export const MAX_BATCH = 5 * STORE_SLICE;
  */
 export const MIN_TAKE = 32;
 
-/** Longest an answered outcome waits for others to share its record call. */
-const RECORD_LINGER_MS = 50;
+/**
+ * Longest an answered outcome waits for others to share its record call. Short: a slot waiting
+ * here is a WeChat call not made. (A batch's calls start together and mostly answer together, so
+ * a slice usually fills, or the run has nothing else sending, well before it.)
+ */
+export const RECORD_LINGER_MS = 10;
 
 /** What every run shares: the ledger, the WeChat client, the slots and the outbox. */
 export interface Parts {
   ledger: Ledger;
   client: WeChatClient;
   settings: DeliverySettings;
-  /** Held from a batch's take to each answer. */
+  /** One per delivery, held from just before its take to its recorded outcome (or outbox). */
   slots: SendSlots;
-  /** Held from an answer to its recorded outcome (or its handing to the outbox). */
-  recordSlots: SendSlots;
   outbox: Outbox;
   /** How long a push's delivery state is kept (outside a broadcast), ms. */
   pushStateMs: number;
@@ -81,7 +82,7 @@ export interface Parts {
 interface Answered {
   p: Progress;
   outcome: DeliveryOutcome;
-  /** Record slots it holds (0 when nothing was sent). */
+  /** Send slots it holds (0 when nothing was sent). */
   slots: number;
 }
 
@@ -121,8 +122,9 @@ export class DeliveryRun {
   async run(): Promise<BatchReport> {
     const { slots } = this.parts;
     const filter = filterOf(this.message.templateId, this.message.kind);
-    // Big batches when slots are plenty (fewer store calls), small ones when they are few.
-    const least = Math.max(1, Math.min(MAX_BATCH, Math.max(MIN_TAKE, Math.floor(slots.size / 4))));
+    // A full slice when slots are plenty (fewer store calls), less when they are few; more is
+    // taken whenever more slots are free.
+    const least = Math.min(STORE_SLICE, Math.max(MIN_TAKE, Math.floor(slots.size / 4)));
     for (;;) {
       if (this.#quota || this.#failure) this.#ready = [];
       if (this.#ready.length === 0) {
@@ -131,14 +133,19 @@ export class DeliveryRun {
         continue;
       }
       const want = Math.min(this.#ready.length, MAX_BATCH);
-      const n = await slots.acquire(want, Math.min(want, least));
+      let n = await slots.acquire(want, Math.min(want, least));
       if (this.#quota || this.#failure) {
         slots.release(n);
         continue;
       }
+      // Whole slices, or all that is left: a ragged slice is one more store call (billed) for
+      // few deliveries; the slots beyond go straight to the next waiter.
+      const whole = n < want && n > STORE_SLICE ? n - (n % STORE_SLICE) : n;
+      slots.release(n - whole);
+      n = whole;
       const batch = this.#ready.splice(0, n);
       this.#active += batch.length;
-      this.#takeAndSend(batch, filter).catch((err) => this.#fail(err));
+      this.#take(batch, filter);
     }
     // A chunk is acknowledged only once its outcomes are in the ledger.
     if (this.broadcastId !== undefined) await Promise.all(this.#written);
@@ -146,30 +153,37 @@ export class DeliveryRun {
     return { reports: this.#all.map((p) => p.report), quotaReached: this.#quota };
   }
 
-  async #takeAndSend(batch: Progress[], filter: CreditFilter): Promise<void> {
-    const { ledger, client, settings, slots, recordSlots } = this.parts;
-    let taken: TakeResult[];
-    try {
-      const slices: Promise<TakeResult[]>[] = [];
-      for (let i = 0; i < batch.length; i += STORE_SLICE) {
-        const deliveries = batch.slice(i, i + STORE_SLICE).map((p) => p.ref);
-        slices.push(ledger.take(
-          this.broadcastId !== undefined
-            ? { ...filter, broadcastId: this.broadcastId, deliveries }
-            : { ...filter, pushStateMs: this.parts.pushStateMs, deliveries },
-        ));
-      }
-      taken = (await Promise.all(slices)).flat();
-    } catch (err) {
-      // The failure first: settling wakes the loop, which must see it.
-      this.#fail(err);
-      slots.release(batch.length);
-      this.#settle(batch.length);
-      return;
+  /**
+   * Takes credits for `batch`, slice by slice (one store call each, sent together), and starts
+   * each slice's calls as soon as its answer is in.
+   */
+  #take(batch: Progress[], filter: CreditFilter): void {
+    for (let i = 0; i < batch.length; i += STORE_SLICE) {
+      const slice = batch.slice(i, i + STORE_SLICE);
+      const deliveries = slice.map((p) => p.ref);
+      this.parts.ledger.take(
+        this.broadcastId !== undefined
+          ? { ...filter, broadcastId: this.broadcastId, deliveries }
+          : { ...filter, pushStateMs: this.parts.pushStateMs, deliveries },
+      ).then(
+        (taken) => this.#send(slice, taken),
+        (err) => {
+          // The failure first: settling wakes the loop, which must see it. Credits this call
+          // may have taken stay taken: the reclaim (or a keyed retry) settles them.
+          this.#fail(err);
+          this.parts.slots.release(slice.length);
+          this.#settle(slice.length);
+        },
+      );
     }
+  }
+
+  /** Starts the calls of a slice's taken credits (synchronously), and settles the others. */
+  #send(slice: Progress[], taken: TakeResult[]): void {
+    const { client, settings, slots } = this.parts;
     const unsent: Answered[] = [];
     taken.forEach((take, i) => {
-      const p = batch[i];
+      const p = slice[i];
       if (take.status !== "taken") {
         slots.release(1);
         const outcome = this.#notSent(p, take);
@@ -179,10 +193,7 @@ export class DeliveryRun {
       }
       this.#sending++;
       attempt(client, settings, p, take.credit, this.message, this.broadcastId).then(
-        async (outcome) => {
-          // From send slot to record slot: the next take need not wait for this record.
-          await recordSlots.acquire(1);
-          slots.release(1);
+        (outcome) => {
           this.#sending--;
           if (p.last?.class === "quota") this.#quota = true;
           this.#answered([{ p, outcome, slots: 1 }]);
@@ -234,7 +245,7 @@ export class DeliveryRun {
 
   #answered(items: Answered[]): void {
     for (const item of items) this.#buffer.push(item);
-    if (this.#buffer.length >= MAX_BATCH || this.#sending === 0) this.#flush();
+    if (this.#buffer.length >= STORE_SLICE || this.#sending === 0) this.#flush();
     else if (this.#linger === null) {
       this.#linger = setTimeout(() => this.#flush(), RECORD_LINGER_MS);
     }
@@ -249,7 +260,7 @@ export class DeliveryRun {
   }
 
   async #record(items: Answered[]): Promise<void> {
-    const { ledger, recordSlots, outbox } = this.parts;
+    const { ledger, slots, outbox } = this.parts;
     // Outside a broadcast each push's state is kept, so writing an outcome twice is harmless.
     const outcomes = this.broadcastId !== undefined
       ? items.map((i) => i.outcome)
@@ -263,12 +274,12 @@ export class DeliveryRun {
       try {
         this.#written.push((await outbox.add(this.broadcastId, finals)).written);
       } finally {
-        recordSlots.release(held);
+        slots.release(held);
         this.#settle(items.length);
       }
       return;
     }
-    recordSlots.release(held);
+    slots.release(held);
     for (const { p, outcome } of items) {
       if (p.last?.class === "unknown" && outcome.credit?.kind === "subscribe") {
         this.#noteUnknown(p, outcome.credit.formId);

@@ -3,7 +3,7 @@
  * delivery holds a slot from just before its credit is taken until its outcome is recorded (or
  * handed to the outbox), so the deliveries an instance has taken but not recorded never exceed
  * the slots: that is all a killed instance can leave as `unknown`. Credits are taken in batches
- * sized by the free slots, never for a whole chunk up front.
+ * sized by the free slots, never for a whole chunk up front, and never ahead of a free call.
  *
  * @module
  */
