@@ -1,6 +1,6 @@
 /**
- * Session tokens already verified, so a user's next requests skip the signature check (about
- * 30 µs with WebCrypto, the largest single cost of an upload). Entries are keyed by the token's
+ * Session tokens already verified, so a user's next requests skip the signature check and the
+ * reading of the token's header and payload (session_jwt.ts). Entries are keyed by the token's
  * SHA-256, not the token (a lookup's timing says nothing about a secret), hold the openId and the
  * token's expiry (checked on every hit), and the oldest are dropped beyond `capacity`.
  *

@@ -5,19 +5,20 @@
  * @module
  */
 import type { Hono, MiddlewareHandler } from "hono";
-import { sign, verify } from "hono/jwt";
+import { sign } from "hono/jwt";
 import type { Clock } from "../../shared/clock.ts";
 import { bearerToken, roleOf, type RoleTokens } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 import { isOpenId } from "./input_rules.ts";
 import { VerifiedSessions } from "./session_cache.ts";
+import { verifyHs256 } from "./session_jwt.ts";
 
 /** Marks our session tokens apart from any other JWT signed with the same key. */
 const USE = "formid-session";
 
 /**
- * The HMAC key for a secret, imported once: hono/jwt would otherwise import the raw secret on
- * every sign and verify, which was the largest single cost of an upload request.
+ * The HMAC key for signing with a secret, imported once: hono/jwt would otherwise import the raw
+ * secret on every sign. (Tokens are checked synchronously, by session_jwt.ts.)
  */
 const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
@@ -28,7 +29,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
       new TextEncoder().encode(secret),
       { name: "HMAC", hash: "SHA-256" },
       false,
-      ["sign", "verify"],
+      ["sign"],
     );
     keys.set(secret, key);
   }
@@ -64,32 +65,23 @@ export async function issueSession(
 }
 
 /** The openId a session token is bound to, or `null` if it is not a valid, live session token. */
-export async function sessionOpenId(
+export function sessionOpenId(
   token: string,
   secret: string,
   clock: Clock,
 ): Promise<string | null> {
-  return (await verifySession(token, secret, clock))?.openId ?? null;
+  return Promise.resolve(verifySession(token, secret, clock)?.openId ?? null);
 }
 
 /** A valid, live session token's openId and expiry (epoch seconds), or `null`. */
-async function verifySession(
+function verifySession(
   token: string,
   secret: string,
   clock: Clock,
-): Promise<{ openId: string; exp: number } | null> {
-  let payload: Record<string, unknown>;
-  try {
-    // Expiry is checked below against the service's clock, not hono's Date.now().
-    payload = await verify(token, await hmacKey(secret), {
-      alg: "HS256",
-      exp: false,
-      nbf: false,
-      iat: false,
-    });
-  } catch {
-    return null;
-  }
+): { openId: string; exp: number } | null {
+  // Expiry is checked here against the service's clock, not the signature check's.
+  const payload = verifyHs256(token, secret);
+  if (payload === null) return null;
   const now = clock.now() / 1000;
   if (payload.use !== USE || !isOpenId(payload.sub)) return null;
   if (typeof payload.exp !== "number" || payload.exp <= now) return null;
@@ -114,10 +106,10 @@ export function requireSession(
 ): MiddlewareHandler<{ Variables: SessionVariables }> {
   // One cache per middleware (and so per secret): a user's next requests skip the signature.
   const verified = new VerifiedSessions();
-  const checked = async (token: string, secret: string): Promise<string | null> => {
+  const checked = (token: string, secret: string): string | null => {
     const known = verified.get(token, clock.now() / 1000);
     if (known !== null) return known;
-    const session = await verifySession(token, secret, clock);
+    const session = verifySession(token, secret, clock);
     if (session) verified.set(token, session.openId, session.exp);
     return session?.openId ?? null;
   };
@@ -129,7 +121,7 @@ export function requireSession(
     if (token !== null && roleOf(token, settings) !== null) {
       throw new ApiError(403, "forbidden", "this endpoint takes a session token, not a role token");
     }
-    const openId = token === null ? null : await checked(token, settings.sessionSecret);
+    const openId = token === null ? null : checked(token, settings.sessionSecret);
     if (openId === null) {
       throw new ApiError(401, "unauthorized", "a valid session token is required", {
         "WWW-Authenticate": 'Bearer realm="formid-ledger", error="invalid_token"',
