@@ -1,7 +1,9 @@
 /**
  * The owner of collect.lua: many uploads' credits added in one call, each new one a
- * FormIdCollected, sealed right after from the head the script saw (no read back); each upload
- * first counts against its rate limits in the same call (limits.ts owns their keys).
+ * FormIdCollected; each upload first counts against its rate limits in the same call (limits.ts
+ * owns their keys). The new events are sealed in that same call when the sealer's last known
+ * head still holds and every credit is new (their seqs and hashes are known before the call);
+ * otherwise right after, from the head the script saw (no read back).
  *
  * @module
  */
@@ -15,6 +17,8 @@ import { LIB_CONSTANTS, type LogWriter } from "./log_writer.ts";
 import { decide, isRefused } from "../../ledger/limits.ts";
 import { limitKey } from "./limits.ts";
 import { scriptSource } from "./scripts.ts";
+import { chainAfter } from "./sealer.ts";
+import { STORED_HASH_LENGTH } from "./stored_hash.ts";
 
 /**
  * What collect.lua answers for a credit a cap refused (a collected one gets its seq, a
@@ -33,8 +37,8 @@ const REASON_OF = new Map<number, CapReason>([
 ]);
 
 /**
- * collect.lua with its prelude (a writing script's, and fixed_window.lua for the rate limits)
- * and constants.
+ * collect.lua with its prelude (a writing script's, fixed_window.lua for the rate limits and
+ * chain_strings.lua for the seal) and constants.
  *
  * @example
  * ```ts
@@ -42,8 +46,8 @@ const REASON_OF = new Map<number, CapReason>([
  * ```
  */
 export const COLLECT_LUA = scriptSource(
-  ["lib", "credit_value", "credits", "fixed_window", "collect"],
-  { ...LIB_CONSTANTS, REFUSED },
+  ["lib", "credit_value", "credits", "fixed_window", "chain_strings", "collect"],
+  { ...LIB_CONSTANTS, REFUSED, STORED_HASH_LENGTH },
 );
 
 /**
@@ -59,9 +63,13 @@ export function collectScript(
   log: LogWriter,
 ): (uploads: CollectRequest[], now: number) => Promise<CollectResult[]> {
   const script = log.load(COLLECT_LUA);
+  const { sealer } = log;
   return async (uploads, now) => {
     if (uploads.length === 0) return [];
     const args = log.args(now);
+    // ARGV[4..8], the speculated seal, are filled in once the events' text is known.
+    const guessAt = args.length;
+    args.push("", "", "", "", "");
     // The rate limits first: per check its upload's number (from 1), the count's key, the
     // limit and the window's length; the count of checks before them.
     const [prefix] = args; // lib.lua's ARGV[1]
@@ -84,29 +92,45 @@ export function collectScript(
         return canonicalJson(event.data);
       });
     });
+    // The guess: every credit appended, in order, right after the head the sealer last saw.
+    const at = new Date(now).toISOString();
+    const known = sealer.known;
+    const guessed = data.flat().map((json, k) =>
+      canonicalEventText(known.seq + 1 + k, "FormIdCollected", at, json)
+    );
+    const guess = chainAfter(known, guessed);
+    if (guessed.length > 0) {
+      const from = String(known.seq);
+      const prev = known.seq === 0 ? "" : known.hash;
+      args.splice(guessAt, 5, from, prev, guess.hashes, guess.last, String(sealer.chainChunk));
+    }
     const reply = await log.exec<(number | string)[]>(script, args);
     // Each upload's limit decisions, then a code per credit of each upload not over a limit.
-    let i = 2;
+    let i = 3;
     const decisions = uploads.map(({ limits }) =>
       limits?.map((check) => decide(check, Number(reply[i++]), now))
     );
     const codes = uploads.map(({ credits }, u) =>
       isRefused(decisions[u] ?? []) ? [] : credits.map(() => Number(reply[i++]))
     );
-    // The new events are known here: seal them from the head the script saw, no read back.
-    const at = new Date(now).toISOString();
-    const appended: { seq: number; canonical: string }[] = [];
-    codes.forEach((seqs, u) =>
-      seqs.forEach((seq, c) => {
-        if (seq <= 0) return;
-        appended.push({
-          seq,
-          canonical: canonicalEventText(seq, "FormIdCollected", at, data[u][c]),
-        });
-      })
-    );
-    const sealed = { seq: Number(reply[0]), hash: String(reply[1]) || GENESIS };
-    await log.sealAfter("collect", () => log.sealer.sealAppended(sealed, appended));
+    const sealedInCall = Number(reply[2]);
+    if (sealedInCall > 0) {
+      sealer.noteSealed({ seq: sealedInCall, hash: guess.last });
+    } else {
+      // The guess failed: seal the new events from the head the script saw, no read back.
+      const appended: { seq: number; canonical: string }[] = [];
+      codes.forEach((seqs, u) =>
+        seqs.forEach((seq, c) => {
+          if (seq <= 0) return;
+          appended.push({
+            seq,
+            canonical: canonicalEventText(seq, "FormIdCollected", at, data[u][c]),
+          });
+        })
+      );
+      const sealed = { seq: Number(reply[0]), hash: String(reply[1]) || GENESIS };
+      await log.sealAfter("collect", () => sealer.sealAppended(sealed, appended));
+    }
     return uploads.map(({ credits }, u) => {
       const result: CollectResult = { accepted: [], duplicates: [] };
       codes[u].forEach((code, c) => {

@@ -31,14 +31,37 @@ import { STORED_HASH_LENGTH, toStoredHash } from "./stored_hash.ts";
  */
 export const PENDING_LUA = scriptSource(["pending"]);
 /**
- * seal.lua with its constants.
+ * seal.lua with its prelude (chain_strings.lua, the layout of the chain strings, which
+ * collect.lua shares) and constants.
  *
  * @example
  * ```ts
  * redis.createScript(SEAL_LUA).exec([keys.head], [prefix, from, hashes, lastHex, "1500"]);
  * ```
  */
-export const SEAL_LUA = scriptSource(["seal"], { STORED_HASH_LENGTH });
+export const SEAL_LUA = scriptSource(["chain_strings", "seal"], { STORED_HASH_LENGTH });
+
+/**
+ * The links that follow a sealed head: each event's hash chained from `head.hash`, in stored
+ * form concatenated (as seal.lua and chain_strings.lua take them), and the last one in hex.
+ *
+ * @example
+ * ```ts
+ * const { hashes, last } = chainAfter({ seq: 0, hash: GENESIS }, [canonicalOfEvent1]);
+ * ```
+ */
+export function chainAfter(
+  head: SealedHead,
+  canonicals: readonly string[],
+): { hashes: string; last: string } {
+  let last = head.hash;
+  let hashes = "";
+  for (const canonical of canonicals) {
+    last = linkHash(last, canonical);
+    hashes += toStoredHash(last);
+  }
+  return { hashes, last };
+}
 
 /**
  * The sealed head after a round: every event up to `seq` has its hash stored.
@@ -166,19 +189,20 @@ export class Sealer {
     if (events.length === 0) return this.known;
     const fresh = events.every((e, i) => e.seq === sealed.seq + 1 + i);
     if (fresh) {
-      let prev = sealed.hash;
-      let hashes = "";
-      for (const event of events) {
-        prev = linkHash(prev, event.canonical);
-        hashes += toStoredHash(prev);
-      }
-      const now = await this.#store(sealed.seq, hashes, prev);
-      if (now === sealed.seq + events.length) {
-        if (now > this.known.seq) this.known = { seq: now, hash: prev };
-        return { seq: now, hash: prev };
-      }
+      const { hashes, last } = chainAfter(sealed, events.map((e) => e.canonical));
+      const now = await this.#store(sealed.seq, hashes, last);
+      if (now === sealed.seq + events.length) return this.noteSealed({ seq: now, hash: last });
     }
     return this.seal();
+  }
+
+  /**
+   * Notes a sealed head another script stored (collect.lua seals its own events when it can),
+   * so the next write can chain from it; returns `head`.
+   */
+  noteSealed(head: SealedHead): SealedHead {
+    if (head.seq > this.known.seq) this.known = head;
+    return head;
   }
 
   /**
