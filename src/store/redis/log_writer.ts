@@ -124,6 +124,20 @@ export class LogWriter {
   }
 
   /**
+   * Runs a writing script and starts sealing its events without waiting for the seal: for the
+   * steps inside a delivery (take, record), which nobody outside acknowledges. Waiting cost each
+   * step a seal round (two more round trips, up to two rounds when one was running), and a
+   * delivery holds its send slot through both steps. The events are in the log when this
+   * returns: readers seal before they read, and if the instance dies first, any later seal (by
+   * any instance) hashes them just the same.
+   */
+  async writeSealingLater<T>(name: string, script: LuaScript, args: string[]): Promise<T> {
+    const result = await this.exec<T>(script, args);
+    void this.sealAfter(name, () => this.sealer.seal()); // never rejects: it logs
+    return result;
+  }
+
+  /**
    * The events are in the hash chain before the write is acknowledged. A failed seal does not
    * fail the write (it is done, and a retry would repeat it): any later seal catches up.
    */

@@ -92,6 +92,6 @@ export function recordScript(
       pushEntries(args, o.events);
       args.push(o.voids?.templateId ?? "", o.voids?.reason ?? "");
     }
-    await log.write("record", script, args);
+    await log.writeSealingLater("record", script, args);
   };
 }

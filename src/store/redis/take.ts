@@ -79,7 +79,7 @@ export function takeScript(
       args.push(group, kinds === null ? "" : kinds.map((kind) => KIND_LETTER[kind]).join(""));
     }
     for (const { openId, pushId } of request.deliveries) args.push(openId, pushId);
-    const flat = await log.write<string[]>("take", script, args);
+    const flat = await log.writeSealingLater<string[]>("take", script, args);
     const results: TakeResult[] = [];
     for (let i = 0; i < flat.length; i += 3) {
       const code = flat[i];
