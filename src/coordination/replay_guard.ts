@@ -4,8 +4,8 @@
  * by one instance is refused as a replay by all. It has the shape of the event push's
  * `ReplayGuard` port (src/wechat/event_push/replay.ts), which this layer cannot import.
  *
- * Concurrent claims go together: the pushes arriving while a claim is in flight are claimed in
- * the next call (`KeyValue.setMissing`, one round trip), in order, each with its own answer.
+ * Concurrent claims go together: the pushes arriving while two claims are in flight are claimed
+ * in the next call (`KeyValue.setMissing`, one round trip), in order, each with its own answer.
  *
  * @module
  */
@@ -36,7 +36,7 @@ export class KeyValueReplayGuard {
         value: "1",
         px: Math.max(1, Math.ceil(expiresAtMs - now)),
       })));
-    }, { maxBatch: MAX_CLAIMS_PER_CALL });
+    }, { maxInFlight: 2, maxBatch: MAX_CLAIMS_PER_CALL });
   }
 
   /** Records `key` until `expiresAtMs`; `false` when it is recorded already (a replay). */

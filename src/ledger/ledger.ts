@@ -111,6 +111,8 @@ export class Ledger {
         return store.answerMany(reports.map((r) => ({ ...r, expiresAt })), now);
       },
       {
+        // Two in flight: a batch's seal need not end before the next batch's call goes.
+        maxInFlight: 2,
         maxBatch: MAX_REPORTS_PER_CALL,
         maxWeight: MAX_ITEMS_PER_CALL,
         weigh: (report) => Math.max(1, report.items.length),

@@ -66,14 +66,17 @@ export function answerScript(
   log: LogWriter,
 ): (requests: AnswerRequest[], now: number) => Promise<AnswerReply[]> {
   const script = log.load(ANSWER_LUA);
+  // Calls may overlap (the ledger keeps two in flight): each seals after the one before it, so
+  // its events follow the head that one left, and one compare-and-swap stores their hashes.
+  let lastSeal: Promise<unknown> = Promise.resolve();
   return async (requests, now) => {
     if (requests.length === 0) return [];
     const args = log.args(now);
     const [prefix] = args; // lib.lua's ARGV[1]
     for (const request of requests) pushReport(args, prefix, request, now);
     const flat = await log.exec<(number | string)[]>(script, args);
-    // The sealed head and the last seq before the call, then per report each check's count and (unless refused: nothing was
-    // written) two per item, then the appended events.
+    // The sealed head and the last seq before the call, then per report each check's count and
+    // (unless refused: nothing was written) two per item, then the appended events.
     let at = 3;
     const replies = requests.map(({ items, limits }): AnswerReply => {
       const decisions = limits?.map((check) => decide(check, Number(flat[at++]), now));
@@ -87,10 +90,17 @@ export function answerScript(
     });
     const sealed = { seq: Number(flat[0]), hash: String(flat[1]) || GENESIS };
     const appended = appendedEvents(flat, at, Number(flat[2]), now);
-    await log.sealAfter(
-      "answer",
-      () => appended ? log.sealer.sealAppended(sealed, appended) : log.sealer.seal(),
-    );
+    const previous = lastSeal;
+    const sealing = log.sealAfter("answer", async () => {
+      await previous;
+      if (!appended) return await log.sealer.seal();
+      const known = log.sealer.known;
+      // Sealed already (by another call's round that read them).
+      if (known.seq >= (appended.at(-1)?.seq ?? 0)) return known;
+      return await log.sealer.sealAppended(known.seq > sealed.seq ? known : sealed, appended);
+    });
+    lastSeal = sealing;
+    await sealing;
     return replies;
   };
 }
