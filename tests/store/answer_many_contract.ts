@@ -153,4 +153,19 @@ export function answerManyContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(await state(store, users, T0 + 2), before);
     await store.close();
   });
+
+  test("answerMany: overlapping calls each apply whole, and their events end up chained", async () => {
+    const store = await factory({ segmentEvents: 100_000 });
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, c) =>
+      store.answerMany(
+        Array.from({ length: 3 }, (_, u) =>
+          pushed(`o${c}-${u}`, [item("T", "accept", `sub:wx@${c}:T`)])),
+        T0 + c,
+      )));
+    assert.ok(replies.flat().every((r) => r.results[0].outcome === "credited"));
+    assert.equal(await store.unsealed(), 0, "every call's seal landed before it answered");
+    assert.equal((await readAll(store)).filter((e) => e.type === "FormIdCollected").length, 18);
+    assert.equal(await chainBreak(store), null);
+    await store.close();
+  });
 }
