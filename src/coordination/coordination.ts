@@ -16,12 +16,24 @@ export interface SetOptions {
   nx?: boolean;
 }
 
+/** One key of {@link KeyValue.setMissing}: its value and time to live in milliseconds. */
+export interface MissingEntry {
+  key: string;
+  value: string;
+  px: number;
+}
+
 /** Strings with expiry, plus the compare-and-delete a lock release needs. */
 export interface KeyValue {
   /** The value, or `null` when absent or expired. */
   get(key: string): Promise<string | null>;
   /** Sets the value; with `nx`, returns `false` (and changes nothing) when the key exists. */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  /**
+   * Sets each absent key (as `set` with `nx` and `px`), in order, in one atomic step (one round
+   * trip on Redis); whether each was set. A key listed twice is set by its first entry only.
+   */
+  setMissing(entries: MissingEntry[]): Promise<boolean[]>;
   /** Deletes the key only while it still holds `value`; returns whether it did. */
   deleteIfEquals(key: string, value: string): Promise<boolean>;
   /** Deletes keys. */

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../shared/clock.ts";
 import { systemClock } from "../shared/clock.ts";
-import type { KeyValue, SetOptions, WorkItem, WorkQueue } from "./coordination.ts";
+import type { KeyValue, MissingEntry, SetOptions, WorkItem, WorkQueue } from "./coordination.ts";
 
 /** In-memory {@link KeyValue}. */
 export class MemoryKeyValue implements KeyValue {
@@ -22,6 +22,15 @@ export class MemoryKeyValue implements KeyValue {
     const expiresAt = options.px === undefined ? Infinity : this.clock.now() + options.px;
     this.#values.set(key, { value, expiresAt });
     return Promise.resolve(true);
+  }
+
+  setMissing(entries: MissingEntry[]): Promise<boolean[]> {
+    const now = this.clock.now();
+    return Promise.resolve(entries.map(({ key, value, px }) => {
+      if (this.#live(key)) return false;
+      this.#values.set(key, { value, expiresAt: now + px });
+      return true;
+    }));
   }
 
   deleteIfEquals(key: string, value: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Redis } from "@upstash/redis";
-import type { KeyValue, SetOptions, WorkItem, WorkQueue } from "./coordination.ts";
+import type { KeyValue, MissingEntry, SetOptions, WorkItem, WorkQueue } from "./coordination.ts";
 
 const GROUP = "workers";
 
@@ -33,8 +33,10 @@ interface LuaScript {
 /** {@link KeyValue} on Redis; every key is put under `prefix`. */
 export class RedisKeyValue implements KeyValue {
   readonly #deleteIfEquals: LuaScript;
+  readonly #setMissing: LuaScript;
   constructor(private readonly redis: Redis, private readonly prefix: string) {
     this.#deleteIfEquals = redis.createScript(source("delete_if_equals")) as LuaScript;
+    this.#setMissing = redis.createScript(source("set_missing")) as LuaScript;
   }
 
   async get(key: string): Promise<string | null> {
@@ -55,6 +57,14 @@ export class RedisKeyValue implements KeyValue {
         options.px !== undefined ? { px: options.px } : undefined,
       );
     return reply !== null;
+  }
+
+  async setMissing(entries: MissingEntry[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const keys = entries.map(({ key }) => this.#key(key));
+    const args = entries.flatMap(({ value, px }) => [value, String(Math.max(1, Math.ceil(px)))]);
+    const reply = await this.#setMissing.exec(keys, args) as unknown[];
+    return reply.map((set) => Number(set) === 1);
   }
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {

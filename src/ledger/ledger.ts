@@ -11,7 +11,7 @@ import { type CreditCaps, DEFAULT_CREDIT_CAPS } from "./credit_caps.ts";
 import type { DeliveryOutcome, TakeRequest, TakeResult } from "./delivery.ts";
 import type { CountedLimits } from "./limits.ts";
 import type { CollectRequest, CollectResult, LedgerStore } from "./store.ts";
-import type { AnswerRequest, AnswerResult } from "./answer_rules.ts";
+import type { AnswerReply, AnswerRequest, AnswerResult } from "./answer_rules.ts";
 import type { SubscriptionView } from "./subscription_state.ts";
 
 /** A credit as the outside world hands it in; the ledger decides its uses and expiry. */
@@ -63,6 +63,9 @@ export interface CollectOutcome extends CollectResult {
  */
 const MAX_UPLOADS_PER_CALL = 64;
 const MAX_CREDITS_PER_CALL = 500;
+/** Most reports and items in one answer call, for the same reasons. */
+const MAX_REPORTS_PER_CALL = 64;
+const MAX_ITEMS_PER_CALL = 500;
 
 /**
  * The ledger: commands over one store, with one clock.
@@ -79,6 +82,12 @@ export class Ledger {
    * per batch instead of one per upload. Each upload still lands whole or not at all.
    */
   readonly #collects: Coalescer<CollectRequest, CollectResult>;
+  /**
+   * Concurrent answers (WeChat's event pushes above all: one per user's dialog) likewise: one
+   * `answerMany` call and one seal per batch. Each report still lands whole or not at all, and
+   * has its own reply.
+   */
+  readonly #answers: Coalescer<Omit<AnswerRequest, "expiresAt">, AnswerReply>;
 
   constructor(
     readonly store: LedgerStore,
@@ -92,6 +101,21 @@ export class Ledger {
         maxBatch: MAX_UPLOADS_PER_CALL,
         maxWeight: MAX_CREDITS_PER_CALL,
         weigh: (upload) => upload.credits.length,
+      },
+    );
+    // Stamped when the batch is sent, as collects are; a standing credit's expiry from then.
+    this.#answers = new Coalescer(
+      (reports) => {
+        const now = clock.now();
+        const expiresAt = this.expiryOf("subscribe", undefined, now);
+        return store.answerMany(reports.map((r) => ({ ...r, expiresAt })), now);
+      },
+      {
+        // Two in flight: a batch's seal need not end before the next batch's call goes.
+        maxInFlight: 2,
+        maxBatch: MAX_REPORTS_PER_CALL,
+        maxWeight: MAX_ITEMS_PER_CALL,
+        weigh: (report) => Math.max(1, report.items.length),
       },
     );
   }
@@ -182,8 +206,9 @@ export class Ledger {
   }
 
   /**
-   * Applies a report of subscription answers in one atomic store call; a standing credit's
-   * expiry follows `SUBSCRIBE_TTL_SECONDS` (see `LedgerStore.answer`). With `limits`, the
+   * Applies a report of subscription answers in one atomic store call (shared with concurrent
+   * reports: `LedgerStore.answerMany`); a standing credit's expiry follows
+   * `SUBSCRIBE_TTL_SECONDS` (see `LedgerStore.answer`). With `limits`, the
    * report counts against them in the same call, and records nothing when over one: their
    * `settle` gets the decisions (and may throw the refusal), as in `collect`.
    *
@@ -196,11 +221,8 @@ export class Ledger {
     request: Omit<AnswerRequest, "expiresAt" | "limits">,
     limits?: CountedLimits,
   ): Promise<AnswerResult[]> {
-    const now = this.clock.now();
-    const expiresAt = this.expiryOf("subscribe", undefined, now);
-    const { results, limits: decisions } = await this.store.answer(
-      { ...request, expiresAt, ...(limits ? { limits: limits.checks } : {}) },
-      now,
+    const { results, limits: decisions } = await this.#answers.add(
+      limits ? { ...request, limits: limits.checks } : request,
     );
     if (limits) limits.settle(decisions ?? []);
     return results;

@@ -126,6 +126,12 @@ export interface LedgerStore {
    * counts them) and, over any of them, records nothing (`results` empty).
    */
   answer(request: AnswerRequest, now: number): Promise<AnswerReply>;
+  /**
+   * Applies many reports (of one user each, or several of one user) in one atomic step, as if
+   * `answer` ran for each in order; one reply per report. A report over its rate limits records
+   * nothing and does not affect the others.
+   */
+  answerMany(requests: AnswerRequest[], now: number): Promise<AnswerReply[]>;
   /** The user's subscription state at `now`: settings, and per template the last answer. */
   subscriptions(openId: string, now: number): Promise<SubscriptionView>;
   /**

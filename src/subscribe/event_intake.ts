@@ -1,6 +1,7 @@
 /**
  * WeChat's subscribe events into the ledger, once `openPush` verified them: each is one ledger
- * command, so the route can answer `success` right after one store call.
+ * command, so the route can answer `success` right after one store call (the ledger coalesces
+ * the answers of pushes arriving together into one `answerMany` call, each with its own reply).
  *
  * - `subscribe_msg_popup_event`: the answers, as WeChat's report (`LedgerStore.answer`, source
  *   `wechat`): an accept confirms the client's waiting provisional credit, or is a credit;

@@ -49,9 +49,9 @@ export interface SyncResult {
  * ```
  */
 export class TemplateRegistry {
-  #cache:
-    | { at: number; list: RegisteredTemplate[] | null; byId: Map<string, RegisteredTemplate> }
-    | null = null;
+  #cache: RegistryRead | null = null;
+  /** The store read under way, shared by the lookups that find the cache expired meanwhile. */
+  #reading: Promise<RegistryRead> | null = null;
   #lastSync = -Infinity;
   #syncing: Promise<SyncResult> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -100,7 +100,9 @@ export class TemplateRegistry {
         const changed = templates.length === 0 && (await this.store.templates()) === null
           ? false
           : await this.store.syncTemplates(templates, this.clock.now());
+        // Reads begun before the sync must not answer for after it: the next read starts anew.
         this.#cache = null;
+        this.#reading = null;
         return { changed, templates };
       } finally {
         this.#syncing = null;
@@ -150,13 +152,31 @@ export class TemplateRegistry {
     return { allowed: allowList === null || allowList.has(templateId), longTerm: false };
   }
 
-  async #read() {
+  #read(): Promise<RegistryRead> {
     const now = this.clock.now();
-    if (this.#cache && now - this.#cache.at < (this.options.cacheMs ?? 5_000)) return this.#cache;
-    const list = await this.store.templates();
-    this.#cache = { at: now, list, byId: new Map((list ?? []).map((t) => [t.id, t])) };
-    return this.#cache;
+    if (this.#cache && now - this.#cache.at < (this.options.cacheMs ?? 5_000)) {
+      return Promise.resolve(this.#cache);
+    }
+    // Under load many lookups find the cache expired at once: one store read serves them all.
+    if (this.#reading) return this.#reading;
+    const reading = this.store.templates().then((list) => {
+      const read = { at: now, list, byId: new Map((list ?? []).map((t) => [t.id, t])) };
+      // Kept unless a sync began meanwhile (its result is read afresh).
+      if (this.#reading === reading) this.#cache = read;
+      return read;
+    }).finally(() => {
+      if (this.#reading === reading) this.#reading = null;
+    });
+    this.#reading = reading;
+    return reading;
   }
+}
+
+/** The store's registry as read at `at`, with its templates by id. */
+interface RegistryRead {
+  at: number;
+  list: RegisteredTemplate[] | null;
+  byId: Map<string, RegisteredTemplate>;
 }
 
 /** An error in one line, without a stack (messages here never hold a token or a URL). */

@@ -41,6 +41,28 @@ for (const [name, make] of Object.entries(kinds)) {
     assert.equal(await kv.get("plain"), null);
   });
 
+  Deno.test(`kv (${name}): setMissing sets the absent keys in order, each with its expiry`, async () => {
+    const { kv } = make();
+    assert.equal(await kv.set("held", "old", { px: 5_000 }), true);
+    assert.deepEqual(await kv.setMissing([]), []);
+    assert.deepEqual(
+      await kv.setMissing([
+        { key: "a", value: "1", px: 150 },
+        { key: "held", value: "new", px: 5_000 },
+        { key: "b", value: "2", px: 5_000 },
+        { key: "a", value: "again", px: 5_000 },
+      ]),
+      [true, false, true, false],
+    );
+    assert.equal(await kv.get("held"), "old", "an existing key is left as it was");
+    assert.equal(await kv.get("a"), "1", "a key listed twice is set by its first entry");
+    await sleep(200);
+    assert.equal(await kv.get("a"), null, "expired");
+    assert.equal(await kv.get("b"), "2");
+    assert.deepEqual(await kv.setMissing([{ key: "a", value: "3", px: 5_000 }]), [true]);
+    await kv.del("a", "b", "held");
+  });
+
   Deno.test(`work queue (${name}): one consumer per item, reclaim after idle, ack, drop`, async () => {
     const { queue } = make();
     await queue.add("b1", ["c1", "c2", "c3"]);

@@ -55,3 +55,40 @@ Deno.test("Ledger.take and record: one store call each, stamped with the clock's
   );
   assert.equal((await ledger.view("o1")).valid, 0);
 });
+
+Deno.test("Ledger.answer: concurrent reports share one answerMany call, each with its own reply", async () => {
+  const clock = new ManualClock(T0);
+  const store = new MemoryStore();
+  const ledger = new Ledger(store, { ...rules, subscribeTtlSeconds: 86_400 }, clock);
+  const batches: number[] = [];
+  const answerMany = store.answerMany.bind(store);
+  store.answerMany = (requests, now) => {
+    batches.push(requests.length);
+    assert.ok(requests.every((r) => r.expiresAt === now + 86_400_000), "stamped when sent");
+    return answerMany(requests, now);
+  };
+  const report = (openId: string, key: string) =>
+    ledger.answer({
+      openId,
+      source: "wechat",
+      items: [{ templateId: "T", answer: "accept", key, longTerm: false, revoke: false }],
+      windowMs: 600_000,
+    });
+  const results = await Promise.all([
+    report("o1", "sub:wx@1:T"),
+    report("o2", "sub:wx@2:T"),
+    report("o1", "sub:wx@1:T"),
+    report("o3", "sub:wx@3:T"),
+  ]);
+  assert.deepEqual(batches, [4], "four concurrent reports, one store call");
+  assert.deepEqual(results.map(([r]) => r.outcome), [
+    "credited",
+    "credited",
+    "duplicate",
+    "credited",
+  ]);
+  // A lone report goes at once, in a call of its own.
+  await report("o4", "sub:wx@4:T");
+  assert.deepEqual(batches, [4, 1]);
+  assert.equal((await ledger.view("o1")).valid, 1);
+});

@@ -8,6 +8,7 @@ import { pushStateContract } from "./push_state_contract.ts";
 import { limitsContract } from "./limits_contract.ts";
 import { storeContract, type StoreFactory } from "./store_contract.ts";
 import { subscriptionContract } from "./subscription_contract.ts";
+import { answerManyContract } from "./answer_many_contract.ts";
 import { consume } from "../helpers/store_calls.ts";
 
 const prefixes = new WeakMap<object, string>();
@@ -21,6 +22,7 @@ const factory: StoreFactory = ({ segmentEvents, shareWith }) => {
 storeContract("redis", factory);
 creditIndexContract("redis", factory);
 subscriptionContract("redis", factory);
+answerManyContract("redis", factory);
 pushStateContract("redis", factory);
 limitsContract("redis", factory);
 

@@ -198,10 +198,19 @@ export class MemoryStore implements LedgerStore {
   }
 
   answer(request: AnswerRequest, now: number): Promise<AnswerReply> {
+    return Promise.resolve(this.#answerOne(request, now));
+  }
+
+  answerMany(requests: AnswerRequest[], now: number): Promise<AnswerReply[]> {
+    // One after the other, as answer.lua applies a call's reports.
+    return Promise.resolve(requests.map((request) => this.#answerOne(request, now)));
+  }
+
+  #answerOne(request: AnswerRequest, now: number): AnswerReply {
     const { openId, settings } = request;
-    // Counted first; over a limit, the report records nothing (as answer.lua's prologue).
+    // Counted first; over a limit, the report records nothing (as answer.lua does per report).
     const limits = request.limits && this.#limits.count(request.limits, now);
-    if (limits && isRefused(limits)) return Promise.resolve({ results: [], limits });
+    if (limits && isRefused(limits)) return { results: [], limits };
     const held = () => ({
       credits: this.#projection.get(openId),
       user: this.#subscriptions.users.get(openId),
@@ -222,7 +231,7 @@ export class MemoryStore implements LedgerStore {
       this.#commit(events, now);
       return result;
     });
-    return Promise.resolve(limits ? { results, limits } : { results });
+    return limits ? { results, limits } : { results };
   }
 
   subscriptions(openId: string, now: number): Promise<SubscriptionView> {

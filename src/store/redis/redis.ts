@@ -119,8 +119,13 @@ export class RedisStore implements LedgerStore {
     this.#limits = limitScript(redis, prefix);
   }
 
-  answer(request: AnswerRequest, now: number): Promise<AnswerReply> {
-    return this.#answer(request, now);
+  async answer(request: AnswerRequest, now: number): Promise<AnswerReply> {
+    const [reply] = await this.#answer([request], now);
+    return reply;
+  }
+
+  answerMany(requests: AnswerRequest[], now: number): Promise<AnswerReply[]> {
+    return this.#answer(requests, now);
   }
 
   subscriptions(openId: string, now: number): Promise<SubscriptionView> {

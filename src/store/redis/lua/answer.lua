@@ -1,17 +1,19 @@
--- answer.lua: one report of subscription answers for one user (the client's report, or an event
--- push from WeChat), in one atomic step. TypeScript owner: src/store/redis/answer.ts.
+-- answer.lua: many reports of subscription answers (each the client's report, or an event push
+-- from WeChat; for one user each), in one atomic step, report after report in order.
+-- TypeScript owner: src/store/redis/answer.ts (the event push's answers are coalesced by the
+-- ledger: many users' pushes cost one call).
 -- Prelude: lib.lua (KEYS[1..2], ARGV[1..3]), credit_value.lua, credits.lua, fixed_window.lua.
 -- Constants: ACCEPT (the accepting answers, as a set), OUTCOME (answer.ts).
--- ARGV[4] openId, ARGV[5] source (client | wechat), ARGV[6] now + the confirmation
--- window ('' without the event push), ARGV[7] seen until (now + SEEN_MS), ARGV[8] a standing
--- credit's expiry ('0' never), ARGV[9] a provisional credit's expiry, ARGV[10..11] the caps
--- (live credits per user, per template; '' none), ARGV[12] the settings' canonical JSON data
--- ('' none), ARGV[13..14] its SubscribeSettingsReported entry t and d; ARGV[15] the number c
--- of rate-limit checks, then 3 per check: the count's key (limits.ts), the limit, the window's
--- length in ms; then, from ARGV[16 + 3c], 5 per item: templateId, answer, key, long-term ('1'
--- or ''), revoke ('1' or '').
--- Rate limits first, as collect.lua counts an upload's: each check counts this report
--- (count_request), refused or not; a report over any of its limits records nothing.
+-- From ARGV[4], per report: openId, source (client | wechat), now + the confirmation window
+-- ('' without the event push), seen until (now + SEEN_MS), a standing credit's expiry ('0'
+-- never), a provisional credit's expiry, the caps (live credits per user, per template; ''
+-- none), the settings' canonical JSON data ('' none), its SubscribeSettingsReported entry t and
+-- d; the number c of rate-limit checks, then 3 per check: the count's key (limits.ts), the
+-- limit, the window's length in ms; the number n of items, then 5 per item: templateId, answer,
+-- key, long-term ('1' or ''), revoke ('1' or '').
+-- Rate limits first, as collect.lua counts an upload's: each check counts its report
+-- (count_request), refused or not; a report over any of its limits records nothing (the other
+-- reports of the call are not affected).
 -- The twin of answerStep (src/ledger/answer_rules.ts), which documents the rules. Per user,
 -- under BASE (keys.ts): sa:<openId> HASH templateId -> "<answer>|<source>" (CREDIT_SEPARATOR); ss:<openId> STRING
 -- the settings' JSON data; sn:<openId> ZSET key -> remembered until; pc:<openId>:<templateId>
@@ -19,37 +21,31 @@
 -- WeChat's report, and WeChat's waiting for the client's).
 -- Appends: SubscribeSettingsReported when the settings changed; per item SubscriptionAnswered
 -- (only with the event push), then FormIdCollected, CreditConfirmed or CreditsVoided.
--- Returns: each check's count after it, then (unless over a limit) per item, the outcome and
--- the credit's formId ('' none).
-local open_id, source, window_end, seen_until = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local standing, provisional = ARGV[8], ARGV[9]
-local cap_user, cap_template = tonumber(ARGV[10]), tonumber(ARGV[11])
--- Without the event push only credits are appended (answerStep's `recorded`).
-local recorded = window_end ~= ''
-local answers_key = BASE .. 'sa:' .. open_id
-local settings_key = BASE .. 'ss:' .. open_id
-local seen_key = BASE .. 'sn:' .. open_id
-local out = {}
+-- Returns: the sealed seq and hash before the call, the log's last seq before it; per report, each check's count after it,
+-- then (unless over a limit) per item, the outcome and the credit's formId ('' none); then the
+-- appended events, so that the caller seals them without reading them back: their number k and
+-- 2k strings, each event's entry t and d in order (k is -1, and nothing follows, when an event
+-- was appended outside this script's own appends: the caller then reads the tail to seal).
+local sealed = redis.call('HMGET', KEYS[1], 'sealed', 'hash')
+local out = { tonumber(sealed[1]) or 0, sealed[2] or '', head_seq }
+
+-- The events this script appends, kept for the reply (credits.lua's void_template appends
+-- through lib.lua's append directly: `appended` then counts more than `kept` holds).
+local kept = {}
+local append_to_log = append
+local function append(t, d)
+  kept[#kept + 1] = t
+  kept[#kept + 1] = d
+  return append_to_log(t, d)
+end
+
+-- The report being applied (set by the loop at the end).
+local open_id, source, window_end, seen_until, standing, provisional
+local cap_user, cap_template, recorded, answers_key, settings_key, seen_key, settings
 
 local function waiting_key(side, template)
   return BASE .. (side == 'client' and 'pc:' or 'pw:') .. open_id .. ':' .. template
 end
-
-local checks_end = 15 + tonumber(ARGV[15]) * 3
-local limited = false
-for k = 16, checks_end, 3 do
-  local count = count_request(ARGV[k], ARGV[k + 2])
-  if count > tonumber(ARGV[k + 1]) then limited = true end
-  out[#out + 1] = count
-end
-if limited then return out end
-
-if ARGV[12] ~= '' and redis.call('GET', settings_key) ~= ARGV[12] then
-  redis.call('SET', settings_key, ARGV[12])
-  append(ARGV[13], ARGV[14])
-end
-local settings = redis.call('GET', settings_key)
-settings = settings and cjson.decode(settings)
 
 -- keepsAccept: the user keeps this template as "always accept".
 local function keeps_accept(template)
@@ -165,15 +161,54 @@ local function answer_item(template, answer, key, long_term, revoke)
   return mint(template, answer, key, key, provisional, OUTCOME.provisional, window_end)
 end
 
-redis.call('ZREMRANGEBYSCORE', seen_key, '-inf', NOW_TEXT)
-for i = checks_end + 1, #ARGV, 5 do
-  local outcome, form_id = answer_item(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] == '1',
-    ARGV[i + 4] == '1')
-  out[#out + 1] = outcome
-  out[#out + 1] = form_id
+-- One report from ARGV[i]: its outputs added to `out`; answers the index after it.
+local function apply_report(i)
+  open_id, source, window_end, seen_until = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  standing, provisional = ARGV[i + 4], ARGV[i + 5]
+  cap_user, cap_template = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
+  -- Without the event push only credits are appended (answerStep's `recorded`).
+  recorded = window_end ~= ''
+  answers_key = BASE .. 'sa:' .. open_id
+  settings_key = BASE .. 'ss:' .. open_id
+  seen_key = BASE .. 'sn:' .. open_id
+  local settings_json, settings_t, settings_d = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+  local checks_end = i + 11 + tonumber(ARGV[i + 11]) * 3
+  local limited = false
+  for k = i + 12, checks_end, 3 do
+    local count = count_request(ARGV[k], ARGV[k + 2])
+    if count > tonumber(ARGV[k + 1]) then limited = true end
+    out[#out + 1] = count
+  end
+  local items_end = checks_end + 1 + tonumber(ARGV[checks_end + 1]) * 5
+  if limited then return items_end + 1 end
+
+  if settings_json ~= '' and redis.call('GET', settings_key) ~= settings_json then
+    redis.call('SET', settings_key, settings_json)
+    append(settings_t, settings_d)
+  end
+  settings = redis.call('GET', settings_key)
+  settings = settings and cjson.decode(settings)
+
+  redis.call('ZREMRANGEBYSCORE', seen_key, '-inf', NOW_TEXT)
+  for k = checks_end + 2, items_end, 5 do
+    local outcome, form_id = answer_item(ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3] == '1',
+      ARGV[k + 4] == '1')
+    out[#out + 1] = outcome
+    out[#out + 1] = form_id
+  end
+  -- A user with subscription state is in the users index (a past score lists nothing), so that
+  -- a rebuild's drop finds their keys.
+  if recorded or settings_json ~= '' then redis.call('ZADD', users_key(), 'GT', 1, open_id) end
+  return items_end + 1
 end
--- A user with subscription state is in the users index (a past score lists nothing), so that a
--- rebuild's drop finds their keys.
-if recorded or ARGV[12] ~= '' then redis.call('ZADD', users_key(), 'GT', 1, open_id) end
+
+local i = 4
+while i <= #ARGV do i = apply_report(i) end
 save_head()
+if #kept == 2 * appended then
+  out[#out + 1] = appended
+  for k = 1, #kept do out[#out + 1] = kept[k] end
+else
+  out[#out + 1] = -1
+end
 return out
