@@ -16,7 +16,9 @@
  *
  * Run: `deno run -A bench/push.ts` (env: USERS=20000, BASELINE_USERS=300, LATENCY_MS=50,
  * TUNED_CONCURRENCY=1024, TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12, TUNED=0 to skip the tuned
- * run, BEFORE_DIR=<checkout>, JSON=1 for a JSON line).
+ * run, BEFORE_DIR=<checkout>, INSTANCES=2 for one more run on the defaults with that many app
+ * instances working the broadcast together (the first is asked and measured), JSON=1 for a JSON
+ * line).
  *
  * @module
  */
@@ -190,6 +192,8 @@ interface Settings {
   env: Record<string, string>;
   /** Where main.ts is (another checkout for a before/after pair), this one by default. */
   appDir?: string;
+  /** App instances sharing the broadcast (its worker loop on each), 1 by default. */
+  instances?: number;
 }
 
 /** What one app run used: peaks sampled while its broadcast ran. */
@@ -272,26 +276,31 @@ async function ours(
   prefix: string,
   settings: Settings,
 ): Promise<Figures & Cost> {
-  const port = freePort();
   const appDir = settings.appDir ?? new URL("..", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${appDir.replace(/\/$/, "")}/main.ts`],
-    env: {
-      ...TEST_ENV,
-      PORT: String(port),
-      UPSTASH_REDIS_REST_URL: rig.upstash.url,
-      UPSTASH_REDIS_REST_TOKEN: rig.upstash.token,
-      LEDGER_PREFIX: prefix,
-      WECHAT_API_BASE: simUrl,
-      WECHAT_APPID: APPID,
-      WECHAT_SECRET: SECRET,
-      WECHAT_TOKEN_MODE: "classic",
-      WORKER_ENABLED: "on",
-      ...settings.env,
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const spawn = (port: number) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${appDir.replace(/\/$/, "")}/main.ts`],
+      env: {
+        ...TEST_ENV,
+        PORT: String(port),
+        UPSTASH_REDIS_REST_URL: rig.upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: rig.upstash.token,
+        LEDGER_PREFIX: prefix,
+        WECHAT_API_BASE: simUrl,
+        WECHAT_APPID: APPID,
+        WECHAT_SECRET: SECRET,
+        WECHAT_TOKEN_MODE: "classic",
+        WORKER_ENABLED: "on",
+        ...settings.env,
+      },
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+  // The first instance is the one asked and measured; the others only work chunks.
+  const ports = Array.from({ length: settings.instances ?? 1 }, () => freePort());
+  const children = ports.map(spawn);
+  const [child] = children;
+  const port = ports[0];
   const appUrl = `http://127.0.0.1:${port}`;
   const call = async (path: string, body?: unknown) => {
     const res = await realFetch(`${appUrl}${path}`, {
@@ -307,13 +316,15 @@ async function ours(
     return json;
   };
   try {
-    for (let i = 0;; i++) {
-      try {
-        await (await realFetch(`${appUrl}/healthz`)).body?.cancel();
-        break;
-      } catch {
-        if (i > 400) throw new Error("the app did not start");
-        await new Promise((r) => setTimeout(r, 50));
+    for (const p of ports) {
+      for (let i = 0;; i++) {
+        try {
+          await (await realFetch(`http://127.0.0.1:${p}/healthz`)).body?.cancel();
+          break;
+        } catch {
+          if (i > 400) throw new Error("the app did not start");
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
     }
     const simPort = Number(new URL(simUrl).port);
@@ -361,8 +372,8 @@ async function ours(
       ...cost,
     };
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    for (const c of children) c.kill("SIGTERM");
+    await Promise.all(children.map((c) => c.status));
   }
 }
 
@@ -385,6 +396,10 @@ function runs(): Settings[] {
     };
     const label = Object.entries(tuned).map(([k, v]) => `${k}=${v}`).join(" ");
     list.push({ label: `tuned: ${label}`, env: tuned });
+  }
+  const instances = env("INSTANCES", 1);
+  if (instances > 1) {
+    list.push({ label: `defaults, ${instances} instances`, env: {}, instances });
   }
   if (list.length > CREDITS) throw new Error(`at most ${CREDITS} runs (one credit each)`);
   return list;
