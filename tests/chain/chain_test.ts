@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { canonicalEvent, canonicalJson, GENESIS, linkHash } from "../../src/chain/chain.ts";
+import {
+  canonicalEvent,
+  canonicalJson,
+  GENESIS,
+  linkBytes,
+  linkHash,
+} from "../../src/chain/chain.ts";
 
 /** The definition, written the obvious way: sorted keys, no whitespace, undefined omitted. */
 function reference(value: unknown): string {
@@ -76,4 +82,15 @@ Deno.test("linkHash is SHA-256 over prev's 32 bytes then the canonical UTF-8", (
   }
   const upper = "AB".repeat(32);
   assert.equal(linkHash(upper, "y"), referenceLink(upper, "y"), "uppercase hex is still hex");
+});
+
+Deno.test("linkBytes: the same link as linkHash, as bytes; a prev of another length is refused", () => {
+  let hex = GENESIS;
+  let bytes: Uint8Array = new Uint8Array(32);
+  for (const canonical of ['{"a":1}', "", "事件😀".repeat(400)]) {
+    hex = linkHash(hex, canonical);
+    bytes = linkBytes(bytes, canonical);
+    assert.equal(Buffer.from(bytes).toString("hex"), hex);
+  }
+  assert.throws(() => linkBytes(new Uint8Array(31), "x"), RangeError);
 });

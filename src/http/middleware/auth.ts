@@ -17,17 +17,48 @@ export interface RoleTokens {
   auditToken: string | null;
 }
 
-const encoder = new TextEncoder();
+/**
+ * A token's SHA-256: what tokens are compared by (fixed length, so neither the contents nor the
+ * length of a secret leak through timing), and what the session cache is keyed by. Computed once
+ * per request and shared by both.
+ *
+ * @example
+ * ```ts
+ * tokenDigest("abc").length; // 32
+ * ```
+ */
+export function tokenDigest(token: string): Uint8Array {
+  return createHash("sha256").update(token, "utf8").digest();
+}
+
+/** The configured tokens' digests, made once: a request hashes only its own token. */
+const expectedDigests = new Map<string, Uint8Array>();
+function expectedDigest(expected: string): Uint8Array {
+  let digest = expectedDigests.get(expected);
+  if (!digest) {
+    digest = tokenDigest(expected);
+    expectedDigests.set(expected, digest);
+  }
+  return digest;
+}
 
 /**
  * Constant-time string equality: both sides are hashed to a fixed length first, so neither the
  * contents nor the length of the secret leak through timing.
+ *
+ * @example
+ * ```ts
+ * tokensEqual(given, config.adminToken);
+ * ```
  */
 export function tokensEqual(given: string, expected: string): boolean {
-  // Equal digests mean equal inputs; the fixed length keeps timingSafeEqual from throwing and
-  // from leaking the secret's length.
-  const digest = (s: string) => createHash("sha256").update(encoder.encode(s)).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+  return digestIs(tokenDigest(given), expected);
+}
+
+/** Whether `digest` (a {@link tokenDigest}) is the digest of `expected`, in constant time. */
+function digestIs(digest: Uint8Array, expected: string): boolean {
+  // Equal digests mean equal inputs; the fixed length keeps timingSafeEqual from throwing.
+  return timingSafeEqual(digest, expectedDigest(expected));
 }
 
 /** The bearer token of a request, or `null`. */
@@ -38,10 +69,23 @@ export function bearerToken(header: string | undefined): string | null {
 
 /** Which role a bearer token holds, if any. */
 export function roleOf(token: string | null, tokens: RoleTokens): Role | null {
-  if (token === null) return null;
+  return token === null ? null : roleOfDigest(tokenDigest(token), tokens);
+}
+
+/**
+ * Which role a bearer token holds, from its {@link tokenDigest} (for a caller that needs the
+ * digest again).
+ *
+ * @example
+ * ```ts
+ * const digest = tokenDigest(token);
+ * if (roleOfDigest(digest, config) !== null) throw new ApiError(403, "forbidden", "...");
+ * ```
+ */
+export function roleOfDigest(digest: Uint8Array, tokens: RoleTokens): Role | null {
   // Check both roles every time so timing does not tell which one matched.
-  const isAdmin = tokens.adminToken !== null && tokensEqual(token, tokens.adminToken);
-  const isAuditor = tokens.auditToken !== null && tokensEqual(token, tokens.auditToken);
+  const isAdmin = tokens.adminToken !== null && digestIs(digest, tokens.adminToken);
+  const isAuditor = tokens.auditToken !== null && digestIs(digest, tokens.auditToken);
   return isAdmin ? "admin" : isAuditor ? "auditor" : null;
 }
 

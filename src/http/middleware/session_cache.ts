@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { tokenDigest } from "./auth.ts";
 
 /** A bounded map from verified session tokens to their openId, until they expire. */
 export class VerifiedSessions {
@@ -14,9 +15,12 @@ export class VerifiedSessions {
 
   constructor(readonly capacity = 10_000) {}
 
-  /** The openId of a token verified before and not expired at `nowSeconds`, else `null`. */
-  get(token: string, nowSeconds: number): string | null {
-    const key = digest(token);
+  /**
+   * The openId of a token verified before and not expired at `nowSeconds`, else `null`.
+   * `digest` is the token's {@link tokenDigest}, when the caller has it already.
+   */
+  get(token: string, nowSeconds: number, digest = tokenDigest(token)): string | null {
+    const key = keyOf(digest);
     const entry = this.#entries.get(key);
     if (!entry) return null;
     if (entry.exp <= nowSeconds) {
@@ -27,8 +31,8 @@ export class VerifiedSessions {
   }
 
   /** Remembers a token just verified, valid until `exp` (epoch seconds). */
-  set(token: string, openId: string, exp: number): void {
-    const key = digest(token);
+  set(token: string, openId: string, exp: number, digest = tokenDigest(token)): void {
+    const key = keyOf(digest);
     this.#entries.delete(key); // re-inserted as the newest
     this.#entries.set(key, { openId, exp });
     if (this.#entries.size > this.capacity) {
@@ -42,6 +46,7 @@ export class VerifiedSessions {
   }
 }
 
-function digest(token: string): string {
-  return createHash("sha256").update(token).digest("base64");
+/** A digest as a map key (one character per byte). */
+function keyOf(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("latin1");
 }

@@ -7,7 +7,7 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import { sign } from "hono/jwt";
 import type { Clock } from "../../shared/clock.ts";
-import { bearerToken, roleOf, type RoleTokens } from "./auth.ts";
+import { bearerToken, roleOfDigest, type RoleTokens, tokenDigest } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 import { isOpenId } from "./input_rules.ts";
 import { VerifiedSessions } from "./session_cache.ts";
@@ -106,11 +106,11 @@ export function requireSession(
 ): MiddlewareHandler<{ Variables: SessionVariables }> {
   // One cache per middleware (and so per secret): a user's next requests skip the signature.
   const verified = new VerifiedSessions();
-  const checked = (token: string, secret: string): string | null => {
-    const known = verified.get(token, clock.now() / 1000);
+  const checked = (token: string, digest: Uint8Array, secret: string): string | null => {
+    const known = verified.get(token, clock.now() / 1000, digest);
     if (known !== null) return known;
     const session = verifySession(token, secret, clock);
-    if (session) verified.set(token, session.openId, session.exp);
+    if (session) verified.set(token, session.openId, session.exp, digest);
     return session?.openId ?? null;
   };
   return async (c, next) => {
@@ -118,10 +118,14 @@ export function requireSession(
       throw new ApiError(503, "not_configured", "set SESSION_SECRET to use this endpoint");
     }
     const token = bearerToken(c.req.header("authorization"));
-    if (token !== null && roleOf(token, settings) !== null) {
+    // One digest of the token serves the role check and the cache.
+    const digest = token === null ? null : tokenDigest(token);
+    if (digest !== null && roleOfDigest(digest, settings) !== null) {
       throw new ApiError(403, "forbidden", "this endpoint takes a session token, not a role token");
     }
-    const openId = token === null ? null : checked(token, settings.sessionSecret);
+    const openId = token === null || digest === null
+      ? null
+      : checked(token, digest, settings.sessionSecret);
     if (openId === null) {
       throw new ApiError(401, "unauthorized", "a valid session token is required", {
         "WWW-Authenticate": 'Bearer realm="formid-ledger", error="invalid_token"',

@@ -15,7 +15,10 @@
  * @module
  */
 import type { Redis } from "@upstash/redis";
-import { canonicalEvent, GENESIS, linkHash } from "../../chain/chain.ts";
+import { Buffer } from "node:buffer";
+import { canonicalEvent, GENESIS, linkBytes, linkHash } from "../../chain/chain.ts";
+
+const HEX64 = /^[0-9a-f]{64}$/;
 import { readEntry } from "./entry.ts";
 import { IsoTimes } from "./iso_time.ts";
 import { loadScript, type LuaScript, scriptSource } from "./scripts.ts";
@@ -54,13 +57,26 @@ export function chainAfter(
   head: SealedHead,
   canonicals: readonly string[],
 ): { hashes: string; last: string } {
-  let last = head.hash;
-  let hashes = "";
-  for (const canonical of canonicals) {
-    last = linkHash(last, canonical);
-    hashes += toStoredHash(last);
+  if (canonicals.length === 0) return { hashes: "", last: head.hash };
+  // Bytes from link to link: hex only for the last (each stored hash is base64url of the bytes).
+  let prev: Uint8Array = Buffer.from(head.hash, "hex");
+  if (prev.length !== 32 || !HEX64.test(head.hash)) {
+    let last = head.hash;
+    let hashes = "";
+    for (const canonical of canonicals) {
+      last = linkHash(last, canonical);
+      hashes += toStoredHash(last);
+    }
+    return { hashes, last };
   }
-  return { hashes, last };
+  let hashes = "";
+  let link: Buffer = Buffer.alloc(0);
+  for (const canonical of canonicals) {
+    link = linkBytes(prev, canonical);
+    hashes += link.toString("base64url");
+    prev = link;
+  }
+  return { hashes, last: link.toString("hex") };
 }
 
 /**
@@ -148,9 +164,8 @@ export class Sealer {
       this.known = { seq: sealed, hash };
       target = Math.min(target, last);
       if (sealed >= target) return this.known;
-      let prev = hash;
       let expected = sealed + 1;
-      let hashes = "";
+      const canonicals: string[] = [];
       const times = new IsoTimes();
       for (let i = 4; i < reply.length; i += 2) {
         const id = String(reply[i]);
@@ -161,11 +176,13 @@ export class Sealer {
         if (!entry) throw new Error(`cannot seal: log entry ${expected} is malformed`);
         const { type, data } = entry;
         const at = times.format(Number(entry.a));
-        prev = linkHash(prev, canonicalEvent({ seq: expected, type, at, data }));
-        hashes += toStoredHash(prev);
+        canonicals.push(canonicalEvent({ seq: expected, type, at, data }));
         expected++;
       }
-      if (hashes === "") throw new Error(`cannot seal: log entry ${sealed + 1} is missing`);
+      if (canonicals.length === 0) {
+        throw new Error(`cannot seal: log entry ${sealed + 1} is missing`);
+      }
+      const { hashes, last: prev } = chainAfter({ seq: sealed, hash }, canonicals);
       const now = await this.#store(sealed, hashes, prev);
       if (now === sealed + hashes.length / STORED_HASH_LENGTH) {
         this.known = { seq: now, hash: prev };

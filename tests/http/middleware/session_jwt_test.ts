@@ -95,3 +95,12 @@ Deno.test("verifyHs256: answers as hono/jwt's verify does, token by token", asyn
     assert.deepEqual(verifyHs256(candidate, SECRET), await honoAnswer(candidate), candidate);
   }
 });
+
+Deno.test("verifyHs256: secrets of any length (a key longer than SHA-256's block is hashed first, RFC 2104)", async () => {
+  for (const secret of ["k".repeat(32), "k".repeat(64), "k".repeat(65), "密钥".repeat(40)]) {
+    const claims = { sub: "o-alice", exp: 2_000_000_000 };
+    const token = await sign(claims, secret, "HS256");
+    assert.deepEqual(verifyHs256(token, secret), claims, `${secret.length} characters`);
+    assert.equal(verifyHs256(token, `${secret}x`), null, "another secret");
+  }
+});
