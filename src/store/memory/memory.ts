@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { canonicalEvent, GENESIS, linkHash } from "../../chain/chain.ts";
 import { capRefusal } from "../../ledger/credit_caps.ts";
 import {
   type Credit,
@@ -70,9 +69,7 @@ import type {
   UserPage,
 } from "../../ledger/store.ts";
 import { LimitCounts } from "./limit_counts.ts";
-
-/** Events handed over between two turns of the event loop while reading the log. */
-const READ_SLICE = 250;
+import { MemoryLog } from "./log.ts";
 
 /** A broadcast's per-user states (the letters of `STATE_LETTER`, `t|<formId>`, `u`) and tally. */
 interface BroadcastRecord {
@@ -91,7 +88,7 @@ interface BroadcastRecord {
  */
 export class MemoryStore implements LedgerStore {
   readonly kind = "memory" as const;
-  #log: StoredEvent[] = [];
+  #log = new MemoryLog();
   #projection: ProjectionState = new Map();
   #subscriptions: SubscriptionProjection = emptySubscriptions();
   #broadcasts = new Map<string, BroadcastRecord>();
@@ -321,31 +318,18 @@ export class MemoryStore implements LedgerStore {
     return Promise.resolve({ cursor: next, users });
   }
 
-  async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
-    // Nothing here waits for I/O, so a reader of the whole log (an audit, an export) would
-    // never let the event loop turn: the events are handed over a slice at a time, each after a
-    // timer, so other requests are served in between.
-    const end = Math.min(this.#log.length, after + limit);
-    const events: StoredEvent[] = [];
-    for (let from = after; from < end; from += READ_SLICE) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const to = Math.min(end, from + READ_SLICE);
-      for (let i = from; i < to; i++) events.push(this.#log[i]);
-    }
-    return events;
+  readEvents(after: number, limit: number): Promise<StoredEvent[]> {
+    return this.#log.read(after, limit);
   }
 
   head(): Promise<LogHead> {
-    const last = this.#log.at(-1);
-    return Promise.resolve(
-      last ? { seq: last.seq, hash: last.hash, at: last.at } : { seq: 0, hash: GENESIS, at: null },
-    );
+    return Promise.resolve(this.#log.head());
   }
 
   rebuild(_now: number): Promise<RebuildResult> {
     const fresh: ProjectionState = new Map();
     const subscriptions = emptySubscriptions();
-    for (const event of this.#log) {
+    for (const event of this.#log.all()) {
       applyEvent(fresh, event);
       applySubscriptionEvent(subscriptions, event, Date.parse(event.at));
     }
@@ -370,14 +354,7 @@ export class MemoryStore implements LedgerStore {
   #commit(events: LedgerEvent[], now: number): number[] {
     const at = new Date(now).toISOString();
     return events.map((event) => {
-      const seq = this.#log.length + 1;
-      const prev = this.#log.at(-1)?.hash ?? GENESIS;
-      const hash = linkHash(prev, canonicalEvent({ seq, type: event.type, at, data: event.data }));
-      // Stored frozen, so readers share it instead of copying it (an audit of the whole log
-      // would otherwise allocate a copy of every event) and no reader can change the log.
-      const data = Object.freeze(structuredClone(event.data));
-      const stored = Object.freeze({ type: event.type, data, id: `${seq}-0`, seq, at, prev, hash });
-      this.#log.push(stored as StoredEvent);
+      const { seq } = this.#log.append(event, at);
       applyEvent(this.#projection, event);
       applySubscriptionEvent(this.#subscriptions, event, now);
       return seq;
