@@ -12,10 +12,10 @@ import { auditPassed } from "../../../src/audit/format.ts";
 import type { Credit } from "../../../src/ledger/credit_rules.ts";
 import type { CollectRequest } from "../../../src/ledger/store.ts";
 import { ledgerKeys } from "../../../src/store/redis/keys.ts";
-import { RECORD_LUA } from "../../../src/store/redis/record.ts";
 import { createRedisStore, type RedisStore } from "../../../src/store/redis/redis.ts";
 import { STORED_HASH_LENGTH } from "../../../src/store/redis/stored_hash.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
+import { appendUnsealed } from "./unsealed_write.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12);
 
@@ -139,20 +139,7 @@ Deno.test("collect: a duplicate, a refused or limited upload, or an unsealed tai
     assert.equal(inline, 1);
 
     // Another writer appended and did not seal (record.lua called directly): an unsealed tail.
-    const record = raw.createScript(RECORD_LUA);
-    await record.exec([keys.head, keys.projection], [
-      prefix,
-      String(T0 + 5),
-      "4",
-      ...["", ""],
-      ...["u", "", "", "0"],
-      ...["", "", "", ""],
-      ...["", ""],
-      "1",
-      "PushSucceeded",
-      '{"openId":"u","pushId":"p1"}',
-      ...["", ""],
-    ]);
+    await appendUnsealed(raw, prefix, T0 + 5);
     const before = await headOf(raw, prefix);
     assert.equal(before.sealed, before.seq - 1);
     const [tail] = await commandsOf(() => store.collect("y", [credit("y0")], T0 + 6));

@@ -11,8 +11,8 @@ import { CHAIN_CHUNK, SEAL_LUA } from "../../../src/store/redis/sealer.ts";
 import { STORED_HASH_LENGTH, toStoredHash } from "../../../src/store/redis/stored_hash.ts";
 import { ledgerKeys } from "../../../src/store/redis/keys.ts";
 import { createRedisStore } from "../../../src/store/redis/redis.ts";
-import { RECORD_LUA } from "../../../src/store/redis/record.ts";
 import { uniquePrefix, upstashFromEnv } from "../../helpers/rig.ts";
+import { appendUnsealed } from "./unsealed_write.ts";
 import { readAll } from "../store_contract.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12);
@@ -125,22 +125,7 @@ Deno.test("collect seals its own events without reading them back, after any uns
   assert.equal((await raw.get(keys.chain(0)) as string).length, 2 * STORED_HASH_LENGTH);
 
   // Another writer appended and died before sealing: the next collect seals its events too.
-  // (record.lua outside a broadcast, one outcome: no state, no tally, no release, no push state,
-  // one event, no void.)
-  const record = raw.createScript(RECORD_LUA);
-  await record.exec([keys.head, keys.projection], [
-    prefix,
-    String(T0 + 1),
-    "4",
-    ...["", ""],
-    ...["u", "", "", "0"],
-    ...["", "", "", ""],
-    ...["", ""],
-    "1",
-    "PushSucceeded",
-    '{"openId":"u","pushId":"p1"}',
-    ...["", ""],
-  ]);
+  await appendUnsealed(raw, prefix, T0 + 1);
   assert.equal(await raw.hget(keys.head, "sealed"), "2");
   await store.collect("v", [credit("c"), credit("d"), credit("e")], T0 + 2);
   assert.equal(await raw.hget(keys.head, "sealed"), "6");
