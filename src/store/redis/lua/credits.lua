@@ -79,7 +79,12 @@ end
 -- ('' any) keeps only those KIND_LETTERs: the group is then walked WALK_PAGE at a time.
 local function group_head(open_id, group, kinds)
   local key = group_key(open_id, group)
-  prune(open_id, key)
+  -- The index is in rank order and expired ranks come first: a live (or no) first entry means
+  -- nothing to prune, which saves a ZRANGEBYSCORE per group on most takes.
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[1] == nil then return nil end
+  if tonumber(first[2]) > NOW and kinds == '' then return first[1], tonumber(first[2]) end
+  if tonumber(first[2]) <= NOW then prune(open_id, key) end
   local after = '(' .. NOW_TEXT
   if kinds == '' then
     local head = redis.call('ZRANGEBYSCORE', key, after, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
