@@ -101,7 +101,6 @@ Deno.test("collect: a batch of new credits is sealed by its own script call, one
 Deno.test("collect: a duplicate, a refused or limited upload, or an unsealed tail falls back to a seal of its own", async () => {
   const { prefix, open, raw } = setup("fallback");
   const store = open();
-  const keys = ledgerKeys(prefix);
   try {
     await store.collect("u", [credit("a"), credit("b")], T0);
     // A duplicate: its seq is not appended, so the guessed seqs are wrong after it.
