@@ -564,3 +564,21 @@ Deno.test(
     );
   }),
 );
+
+Deno.test("latency: close() cuts every waiting call short, however many wait", async () => {
+  const sim = await startWeChatSim({ latencyMs: 60_000 });
+  const started = performance.now();
+  // Calls that would wait a minute each; their answers do not matter, only that they end.
+  const calls = Array.from(
+    { length: 50 },
+    () =>
+      fetch(`${sim.url}/cgi-bin/token?grant_type=client_credential`).then(
+        (res) => res.body?.cancel(),
+        () => {},
+      ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sim.close();
+  await Promise.all(calls);
+  assert.ok(performance.now() - started < 10_000, "the waits ended at close, not after a minute");
+});
