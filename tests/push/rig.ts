@@ -9,6 +9,7 @@ import { startService, type StoreKind, TEST_ENV, type TestService } from "../hel
 import { startWeChatSim } from "../../tools/wechat_sim.ts";
 import type { CreditKind, StoredEvent } from "../../src/ledger/events.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
+import { simControl as simControlOf } from "../helpers/sim_control.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -58,16 +59,7 @@ export async function startPushRig(
       ...env,
     },
   });
-  const simControl = async (path: string, body: unknown) => {
-    const res = await fetch(`${sim.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`sim ${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const simControl = (path: string, body: unknown) => simControlOf(sim.url, path, body);
   return {
     sim,
     service,

@@ -17,6 +17,7 @@ import {
 import { readAll } from "../store/store_contract.ts";
 import type { StoreKind } from "../helpers/service.ts";
 import { ADMIN, call, login, type Reply, type Rig, startRig } from "../http/login_helpers.ts";
+import { simControl as simControlOf } from "../helpers/sim_control.ts";
 
 /** The push settings the service and the simulated WeChat share. */
 export const PUSH = {
@@ -80,16 +81,7 @@ export async function startSubRig(
   options: { env?: Record<string, string>; clock?: ManualClock; sync?: boolean } = {},
 ): Promise<SubRig> {
   const rig = await startRig(store, { ...PUSH_ENV, ...options.env }, options.clock);
-  const simControl = async (path: string, body: unknown) => {
-    const res = await fetch(`${rig.sim.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`sim ${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const simControl = (path: string, body: unknown) => simControlOf(rig.sim.url, path, body);
   await simControl("/__sim/templates", { templates: SIM_TEMPLATES });
   const admin = (path: string, body?: unknown) =>
     call(`${rig.svc.url}${path}`, body === undefined ? "GET" : "POST", body, ADMIN);
