@@ -88,6 +88,7 @@ async function shutDown(
     // Their deliveries end as unknown when reclaimed: say how many, for the operator.
     console.error(`shutdown: ${left} delivery outcome(s) could not be written to the ledger`);
   }
+  await push.client.close();
   await backends.close().catch(() => {});
 }
 

@@ -87,6 +87,7 @@ export function createPushService(
     apiBase,
     timeoutMs: push.timeoutMs,
     concurrency: push.concurrency,
+    httpClient: config.wechat.httpClient,
   }, fetch);
   const ledger = new Ledger(store, expiryRulesOf(config), clock);
   const outbox = new Outbox((broadcastId, outcomes) => ledger.record(broadcastId, outcomes), {

@@ -11,6 +11,7 @@
  */
 import { classify, type ErrClass, isTokenError, LOCAL, WeChatError } from "./errcodes.ts";
 import { Limiter } from "./limiter.ts";
+import { Http1Pool, type PostAnswer, PostError } from "../shared/http1_pool.ts";
 import type { AccessTokens } from "./token.ts";
 
 /** Message data as WeChat takes it: `{ keyword1: { value }, ... }` or `{ thing1: { value } }`. */
@@ -46,34 +47,79 @@ export interface ClientSettings {
   timeoutMs: number;
   /** Most calls in flight at once, which also bounds the connections in use. */
   concurrency: number;
+  /** `pool` (default): the keep-alive HTTP/1.1 pool; `fetch`: the runtime's fetch. */
+  httpClient?: "pool" | "fetch";
 }
 
-/** Creates a pooled keep-alive HTTP client where the runtime offers one. */
-function pooledFetch(poolSize: number): typeof fetch {
-  try {
-    if (typeof Deno.createHttpClient === "function") {
-      const client = Deno.createHttpClient({
-        poolMaxIdlePerHost: poolSize,
-        poolIdleTimeout: 60_000,
+/** One POST of a JSON body, answered whole or failed with a {@link PostError}. */
+type Post = (url: string, body: string, timeoutMs: number) => Promise<PostAnswer>;
+
+/** A {@link Post} through `fetch` (a pooled keep-alive client where the runtime offers one). */
+function fetchPost(fetcher: typeof fetch | null, poolSize: number): Post {
+  let client: Deno.HttpClient | undefined;
+  if (!fetcher) {
+    try {
+      client = Deno.createHttpClient({ poolMaxIdlePerHost: poolSize, poolIdleTimeout: 60_000 });
+    } catch { /* not available here (some hosts): the default client pools and keeps alive */ }
+  }
+  const send = fetcher ?? fetch;
+  return async (url, body, timeoutMs) => {
+    let res: Response;
+    try {
+      res = await send(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(client ? { client } : {}),
       });
-      return (input, init) => fetch(input, { ...init, client });
+      return { status: res.status, body: await res.text() };
+    } catch (err) {
+      if (
+        err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError")
+      ) {
+        throw new PostError("timeout", true, "no answer within the timeout");
+      }
+      // The error text embeds the URL (and so the token): only inspect it, never pass it on.
+      const text = `${err} ${(err as { cause?: unknown })?.cause ?? ""}`;
+      if (/connection refused|os error 111|ECONNREFUSED/i.test(text)) {
+        throw new PostError("connect", false, "connection refused");
+      }
+      throw new PostError("broken", true, "the connection failed");
     }
-  } catch { /* not available here (some hosts): the default client pools and keeps alive */ }
-  return fetch;
+  };
 }
 
 /** Sends WeChat messages. */
 export class WeChatClient {
   readonly #limiter: Limiter;
-  readonly #fetch: typeof fetch;
+  readonly #post: Post;
+  readonly #pool: Http1Pool | null = null;
 
+  /** `fetcher` (e.g. an in-process simulator's) replaces the HTTP client. */
   constructor(
     private readonly tokens: AccessTokens,
     private readonly settings: ClientSettings,
     fetcher?: typeof fetch,
   ) {
     this.#limiter = new Limiter(settings.concurrency);
-    this.#fetch = fetcher ?? pooledFetch(settings.concurrency);
+    if (!fetcher && (settings.httpClient ?? "pool") === "pool") {
+      const pool = new Http1Pool({ maxIdle: settings.concurrency });
+      this.#pool = pool;
+      this.#post = (url, body, timeoutMs) => pool.post(url, body, timeoutMs);
+    } else {
+      this.#post = fetchPost(fetcher ?? null, settings.concurrency);
+    }
+  }
+
+  /** Connections to WeChat open now (the pool's; 0 with fetch, which does not say). */
+  get connections(): number {
+    return this.#pool?.connections ?? 0;
+  }
+
+  /** Closes pooled connections (shutdown; tests). Sends in flight fail as broken. */
+  close(): Promise<void> {
+    return this.#pool?.close() ?? Promise.resolve();
   }
 
   /** Sends a legacy template message spending `formId` (a form or prepay credit). */
@@ -121,29 +167,24 @@ export class WeChatClient {
   }
 
   async #call(path: string, token: string, body: string): Promise<Omit<SendResult, "calls">> {
-    let res: Response;
+    let res: PostAnswer;
     try {
-      res = await this.#fetch(
+      res = await this.#post(
         `${this.settings.apiBase}${path}?access_token=${encodeURIComponent(token)}`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-          signal: AbortSignal.timeout(this.settings.timeoutMs),
-        },
+        body,
+        this.settings.timeoutMs,
       );
     } catch (err) {
       return networkFailure(err);
     }
-    if (res.status >= 500) {
-      await res.body?.cancel();
-      return result(LOCAL.HTTP_5XX, `WeChat answered HTTP ${res.status}`);
-    }
+    if (res.status >= 500) return result(LOCAL.HTTP_5XX, `WeChat answered HTTP ${res.status}`);
     let answer: Record<string, unknown>;
     try {
-      answer = await res.json();
-    } catch (err) {
-      if (isTimeout(err)) return result(LOCAL.TIMEOUT, "timed out reading the answer");
+      answer = JSON.parse(res.body);
+    } catch {
+      return result(LOCAL.NETWORK, `unreadable answer (HTTP ${res.status})`);
+    }
+    if (answer === null || typeof answer !== "object") {
       return result(LOCAL.NETWORK, `unreadable answer (HTTP ${res.status})`);
     }
     const errcode = Number(answer.errcode ?? 0);
@@ -160,18 +201,13 @@ function result(errcode: number, errmsg: string): Omit<SendResult, "calls"> {
   return { errcode, errmsg, class: classify(errcode) };
 }
 
-function isTimeout(err: unknown): boolean {
-  return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
-}
-
-/** A fetch that threw: refused (nothing sent), timed out or broken (maybe delivered). */
+/** A post that failed: not sent (nothing reached WeChat), timed out or broken (maybe delivered). */
 function networkFailure(err: unknown): Omit<SendResult, "calls"> {
-  if (isTimeout(err)) return result(LOCAL.TIMEOUT, "no answer within the timeout");
-  // The error text embeds the URL (and so the token): only inspect it, never pass it on.
-  const text = `${err} ${(err as { cause?: unknown })?.cause ?? ""}`;
-  if (/connection refused|os error 111|ECONNREFUSED/i.test(text)) {
-    return result(LOCAL.REFUSED, "connection refused");
+  if (!(err instanceof PostError)) {
+    return result(LOCAL.NETWORK, "connection failed after the request may have been sent");
   }
+  if (err.kind === "timeout") return result(LOCAL.TIMEOUT, "no answer within the timeout");
+  if (!err.sent) return result(LOCAL.REFUSED, err.message); // nothing reached WeChat
   return result(LOCAL.NETWORK, "connection failed after the request may have been sent");
 }
 

@@ -189,3 +189,17 @@ Deno.test("config: TRUSTED_PROXIES lists CIDR ranges; a client IP header needs t
       err instanceof ConfigError && /CLIENT_IP_HEADER needs TRUSTED_PROXIES/.test(err.message),
   );
 });
+
+Deno.test("config: sends use the HTTP/1.1 pool, fetch when asked or when a proxy is set", () => {
+  assert.equal(loadConfig({}).wechat.httpClient, "pool");
+  assert.equal(loadConfig({ WECHAT_HTTP_CLIENT: "fetch" }).wechat.httpClient, "fetch");
+  assert.equal(loadConfig({ HTTPS_PROXY: "http://proxy:3128" }).wechat.httpClient, "fetch");
+  assert.equal(
+    loadConfig({ https_proxy: "http://proxy:3128", WECHAT_HTTP_CLIENT: "pool" }).wechat.httpClient,
+    "pool",
+  );
+  assert.throws(
+    () => loadConfig({ WECHAT_HTTP_CLIENT: "curl" }),
+    (err) => err instanceof ConfigError && /WECHAT_HTTP_CLIENT/.test(err.message),
+  );
+});

@@ -60,6 +60,7 @@ export function startService(options: TestServiceOptions): Promise<TestService> 
     store,
     async close() {
       await server.shutdown();
+      await service.push?.client.close();
       await backends.close();
     },
   });

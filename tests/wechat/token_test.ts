@@ -12,6 +12,12 @@ import { startWeChatSim } from "../../tools/wechat_sim.ts";
 
 type Sim = Awaited<ReturnType<typeof startWeChatSim>>;
 
+const clients: WeChatClient[] = [];
+/** Closes the pooled connections of every client made so far. */
+async function closeClients(): Promise<void> {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+}
+
 /** One "instance": its own Redis client, token cache and WeChat client, sharing `prefix`. */
 function instance(sim: Sim, prefix: string, mode: "classic" | "stable") {
   const redis = upstashClient(upstashFromEnv());
@@ -28,6 +34,7 @@ function instance(sim: Sim, prefix: string, mode: "classic" | "stable") {
   };
   const tokens = new AccessTokens(new RedisKeyValue(redis, prefix), settings);
   const client = new WeChatClient(tokens, { apiBase: sim.url, timeoutMs: 2_000, concurrency: 64 });
+  clients.push(client);
   return { tokens, client };
 }
 
@@ -70,6 +77,7 @@ for (const mode of ["classic", "stable"] as const) {
       assert.equal(s.rejections["42001"], 50);
       assert.equal(s.sendsAccepted, 100);
     } finally {
+      await closeClients();
       await sim.close();
     }
   });
@@ -91,6 +99,7 @@ Deno.test("token: a failed token is dropped only while it is still the cached on
     assert.equal(await b.tokens.get(), fresh);
     assert.equal((await stats(sim)).tokens.classic, 2);
   } finally {
+    await closeClients();
     await sim.close();
   }
 });
@@ -111,6 +120,7 @@ Deno.test("token: a persistent token error is retried once, then fails as class 
     // A stable token that WeChat still considers valid comes back unchanged.
     assert.equal((await stats(sim)).tokens.stable, 1);
   } finally {
+    await closeClients();
     await sim.close();
   }
 });

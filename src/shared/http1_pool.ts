@@ -1,0 +1,415 @@
+/**
+ * A small HTTP/1.1 client for one job: POST a JSON body to one origin over pooled keep-alive
+ * connections (TCP or TLS) and read the whole answer.
+ *
+ * Why not `fetch`: the push benchmark sends thousands of WeChat calls a second from one event
+ * loop, and there `fetch` cost about 120 µs of CPU per call (Request, Headers, Response, body
+ * streams, the abort signal) against about 30 µs for this client on the same machine and run
+ * (docs/performance.md). That CPU was the broadcast's ceiling. The client speaks only what that
+ * call needs: one request at a time per connection, `Content-Length` or chunked answers (or
+ * close-delimited ones), `Connection: close`, 1xx answers skipped.
+ *
+ * Every failure says whether the request can have reached the server: {@link PostError.sent}
+ * is false only when no byte of it was written (the connection could not be opened, or the write
+ * failed), so a caller may retry those and must treat the others as "maybe delivered".
+ *
+ * An idle connection keeps one read pending, so a connection the server closes while idle is
+ * dropped at once and never handed to a request (the stale keep-alive race shrinks to the
+ * moment of reuse); idle connections do not keep the process alive and are closed after
+ * `idleMs`.
+ *
+ * @module
+ */
+
+/** A whole answer. */
+export interface PostAnswer {
+  status: number;
+  body: string;
+}
+
+/** Why a post failed, and whether the request may have reached the server. */
+export class PostError extends Error {
+  constructor(
+    /** `connect`: not opened; `timeout`: no whole answer in time; `broken`: the connection failed. */
+    readonly kind: "connect" | "timeout" | "broken",
+    /** False only when no byte of the request was written. */
+    readonly sent: boolean,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PostError";
+  }
+}
+
+/** Pool settings. */
+export interface Http1PoolOptions {
+  /** Most idle connections kept per origin. */
+  maxIdle: number;
+  /** An idle connection is closed after this long, ms. Default 30 s. */
+  idleMs?: number;
+  /** Extra trusted CA certificates (PEM) for TLS, e.g. a test's own. */
+  caCerts?: string[];
+}
+
+const CRLF2 = [13, 10, 13, 10];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Pooled keep-alive HTTP/1.1 POSTs.
+ *
+ * @example
+ * ```ts
+ * const pool = new Http1Pool({ maxIdle: 64 });
+ * const { status, body } = await pool.post("https://api.weixin.qq.com/x?y=1", "{}", 5_000);
+ * await pool.close();
+ * ```
+ */
+export class Http1Pool {
+  readonly #idle = new Map<string, Connection[]>();
+  readonly #open = new Set<Connection>();
+  readonly #idleMs: number;
+  #sweeper: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+
+  constructor(private readonly options: Http1PoolOptions) {
+    this.#idleMs = options.idleMs ?? 30_000;
+  }
+
+  /** Connections open now (in use or idle). */
+  get connections(): number {
+    return this.#open.size;
+  }
+
+  /**
+   * POSTs `body` (JSON) to `url` and resolves with the whole answer, or rejects with a
+   * {@link PostError} (whose message never contains the URL).
+   */
+  async post(url: string, body: string, timeoutMs: number): Promise<PostAnswer> {
+    if (this.#closed) throw new PostError("connect", false, "the client is closed");
+    const target = new URL(url);
+    const origin = `${target.protocol}//${target.host}`;
+    const deadline = Date.now() + timeoutMs;
+    const conn = this.#takeIdle(origin) ?? await this.#connect(target, origin, timeoutMs);
+    const payload = encoder.encode(body);
+    const head = encoder.encode(
+      `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n` +
+        `User-Agent: formid-ledger\r\n\r\n`,
+    );
+    const request = new Uint8Array(head.length + payload.length);
+    request.set(head);
+    request.set(payload, head.length);
+    const answer = await conn.exchange(request, Math.max(1, deadline - Date.now()));
+    if (answer.reusable && !this.#closed) this.#release(origin, conn);
+    else conn.close();
+    return { status: answer.status, body: answer.body };
+  }
+
+  /** Closes every connection; posts in flight fail. */
+  close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    for (const conn of this.#open) conn.close();
+    this.#idle.clear();
+    return Promise.resolve();
+  }
+
+  #takeIdle(origin: string): Connection | undefined {
+    const idle = this.#idle.get(origin);
+    while (idle && idle.length > 0) {
+      const conn = idle.pop()!; // the warmest first
+      if (conn.usable(this.#idleMs)) return conn;
+      conn.close();
+    }
+    return undefined;
+  }
+
+  #release(origin: string, conn: Connection): void {
+    let idle = this.#idle.get(origin);
+    if (!idle) this.#idle.set(origin, idle = []);
+    if (idle.length >= this.options.maxIdle) return conn.close();
+    conn.idle();
+    idle.push(conn);
+    if (this.#sweeper === null) {
+      this.#sweeper = setInterval(() => this.#sweep(), Math.max(1_000, this.#idleMs / 2));
+      Deno.unrefTimer(this.#sweeper);
+    }
+  }
+
+  #sweep(): void {
+    for (const [origin, idle] of this.#idle) {
+      const kept = idle.filter((conn) => conn.usable(this.#idleMs) || (conn.close(), false));
+      if (kept.length > 0) this.#idle.set(origin, kept);
+      else this.#idle.delete(origin);
+    }
+  }
+
+  async #connect(target: URL, origin: string, timeoutMs: number): Promise<Connection> {
+    const port = Number(target.port || (target.protocol === "https:" ? 443 : 80));
+    const hostname = target.hostname.replace(/^\[|\]$/g, "");
+    const opening: Promise<Deno.Conn> = target.protocol === "https:"
+      // The handshake (and the certificate check) before a byte of the request is written.
+      ? Deno.connectTls({ hostname, port, caCerts: this.options.caCerts }).then(async (tls) => {
+        try {
+          await tls.handshake();
+          return tls;
+        } catch (err) {
+          tls.close();
+          throw err;
+        }
+      })
+      : Deno.connect({ hostname, port });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PostError("connect", false, "no connection within the timeout")),
+        timeoutMs,
+      );
+    });
+    try {
+      const socket = await Promise.race([opening, late]);
+      (socket as Partial<Deno.TcpConn>).setNoDelay?.(true);
+      const conn = new Connection(socket, () => {
+        this.#open.delete(conn);
+        const idle = this.#idle.get(origin);
+        const at = idle?.indexOf(conn) ?? -1;
+        if (at >= 0) idle!.splice(at, 1);
+      });
+      this.#open.add(conn);
+      return conn;
+    } catch (err) {
+      opening.then((socket) => socket.close(), () => {}); // opened after the timeout: unused
+      if (err instanceof PostError) throw err;
+      const refused = err instanceof Deno.errors.ConnectionRefused;
+      throw new PostError("connect", false, refused ? "connection refused" : "connection failed");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** What the reader is waiting for. */
+interface Exchange {
+  resolve(answer: PostAnswer & { reusable: boolean }): void;
+  reject(err: PostError): void;
+}
+
+/** One connection: a read loop that feeds the answer being awaited, if any. */
+class Connection {
+  #data = new Uint8Array(4096);
+  #length = 0;
+  #exchange: Exchange | null = null;
+  #idleSince = 0;
+  #closed = false;
+
+  constructor(private readonly socket: Deno.Conn, private readonly onClose: () => void) {
+    this.#readLoop();
+  }
+
+  usable(idleMs: number): boolean {
+    return !this.#closed && Date.now() - this.#idleSince < idleMs;
+  }
+
+  idle(): void {
+    this.#idleSince = Date.now();
+    this.socket.unref(); // an idle pool does not keep the process alive
+  }
+
+  /** Writes the request and resolves with the whole answer. */
+  async exchange(
+    request: Uint8Array,
+    timeoutMs: number,
+  ): Promise<PostAnswer & { reusable: boolean }> {
+    this.socket.ref();
+    const answer = new Promise<PostAnswer & { reusable: boolean }>((resolve, reject) => {
+      this.#exchange = { resolve, reject };
+    });
+    const timer = setTimeout(
+      () => this.#fail(new PostError("timeout", true, "no answer within the timeout")),
+      timeoutMs,
+    );
+    try {
+      let written = 0;
+      try {
+        while (written < request.length) {
+          written += await this.socket.write(request.subarray(written));
+        }
+      } catch {
+        // Content-Length frames the request: a server never acts on a part of one.
+        this.#fail(new PostError("broken", false, "the request could not be written"));
+      }
+      return await answer;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.socket.close();
+    } catch { /* already closed */ }
+    this.onClose();
+    this.#fail(new PostError("broken", true, "the connection closed"));
+  }
+
+  #fail(err: PostError): void {
+    const exchange = this.#exchange;
+    this.#exchange = null;
+    if (exchange) {
+      exchange.reject(err);
+      this.close();
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const chunk = new Uint8Array(16_384);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await this.socket.read(chunk);
+      } catch {
+        n = null;
+      }
+      if (n === null) {
+        if (this.#exchange && !this.#closed) this.#parse(true);
+        this.#fail(new PostError("broken", true, "the connection closed before the answer"));
+        return this.close();
+      }
+      if (!this.#exchange) return this.close(); // bytes nobody asked for: unusable
+      this.#append(chunk.subarray(0, n));
+      this.#parse(false);
+    }
+  }
+
+  #append(bytes: Uint8Array): void {
+    if (this.#length + bytes.length > this.#data.length) {
+      const grown = new Uint8Array(Math.max(this.#data.length * 2, this.#length + bytes.length));
+      grown.set(this.#data.subarray(0, this.#length));
+      this.#data = grown;
+    }
+    this.#data.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  /** Resolves the exchange once the buffer holds a whole answer (`eof`: the peer closed). */
+  #parse(eof: boolean): void {
+    const parsed = parseAnswer(this.#data.subarray(0, this.#length), eof);
+    if (parsed === "more") return;
+    const exchange = this.#exchange!;
+    this.#exchange = null;
+    this.#length = 0;
+    if (parsed === "bad") {
+      exchange.reject(new PostError("broken", true, "an answer that is not HTTP/1.1"));
+      return this.close();
+    }
+    exchange.resolve(parsed);
+  }
+}
+
+/**
+ * One answer from the start of `data`: the answer, `"more"` (incomplete) or `"bad"`.
+ *
+ * @example
+ * ```ts
+ * parseAnswer(new TextEncoder().encode("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"), false);
+ * // { status: 200, body: "{}", reusable: true }
+ * ```
+ */
+export function parseAnswer(
+  data: Uint8Array,
+  eof: boolean,
+): PostAnswer & { reusable: boolean } | "more" | "bad" {
+  let start = 0;
+  for (;;) {
+    const end = indexOf(data, CRLF2, start);
+    if (end < 0) return data.length - start > 65_536 ? "bad" : "more";
+    const lines = decoder.decode(data.subarray(start, end)).split("\r\n");
+    const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
+    if (!status) return "bad";
+    const code = Number(status[2]);
+    const bodyAt = end + 4;
+    if (code >= 100 && code < 200) { // an interim answer: the real one follows
+      start = bodyAt;
+      continue;
+    }
+    let length = -1;
+    let chunked = false;
+    let keepAlive = status[1] === "1";
+    for (let i = 1; i < lines.length; i++) {
+      const colon = lines[i].indexOf(":");
+      if (colon < 0) continue;
+      const name = lines[i].slice(0, colon).trim().toLowerCase();
+      const value = lines[i].slice(colon + 1).trim().toLowerCase();
+      if (name === "content-length") {
+        if (!/^\d+$/.test(value)) return "bad";
+        length = Number(value);
+      } else if (name === "transfer-encoding") {
+        chunked = value.split(",").pop()!.trim() === "chunked";
+      } else if (name === "connection") keepAlive = status[1] === "1" && value !== "close";
+    }
+    if (chunked) {
+      const body = dechunk(data, bodyAt);
+      if (body === "more") return eof ? "bad" : "more";
+      if (body === "bad") return "bad";
+      return { status: code, body: body.text, reusable: keepAlive && body.end === data.length };
+    }
+    if (length >= 0) {
+      if (data.length - bodyAt < length) return eof ? "bad" : "more";
+      const text = decoder.decode(data.subarray(bodyAt, bodyAt + length));
+      return { status: code, body: text, reusable: keepAlive && bodyAt + length === data.length };
+    }
+    if (code === 204 || code === 304) return { status: code, body: "", reusable: keepAlive };
+    // No length: the body runs to the end of the connection.
+    if (!eof) return "more";
+    return { status: code, body: decoder.decode(data.subarray(bodyAt)), reusable: false };
+  }
+}
+
+/** A chunked body from `at`: its text and where it ends, or `"more"` / `"bad"`. */
+function dechunk(
+  data: Uint8Array,
+  at: number,
+): { text: string; end: number } | "more" | "bad" {
+  const parts: Uint8Array[] = [];
+  let pos = at;
+  for (;;) {
+    const lineEnd = indexOf(data, [13, 10], pos);
+    if (lineEnd < 0) return "more";
+    const sizeText = decoder.decode(data.subarray(pos, lineEnd)).split(";")[0].trim();
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) return "bad";
+    const size = parseInt(sizeText, 16);
+    pos = lineEnd + 2;
+    if (size === 0) {
+      // Trailers (usually none) end with an empty line.
+      if (data.length < pos + 2) return "more";
+      if (data[pos] === 13 && data[pos + 1] === 10) return { text: joined(parts), end: pos + 2 };
+      const trailersEnd = indexOf(data, CRLF2, pos);
+      return trailersEnd < 0 ? "more" : { text: joined(parts), end: trailersEnd + 4 };
+    }
+    if (data.length < pos + size + 2) return "more";
+    parts.push(data.subarray(pos, pos + size));
+    pos += size + 2;
+  }
+}
+
+function joined(parts: Uint8Array[]): string {
+  if (parts.length === 1) return decoder.decode(parts[0]);
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return decoder.decode(all);
+}
+
+function indexOf(data: Uint8Array, needle: number[], from: number): number {
+  outer: for (let i = from; i <= data.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (data[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
