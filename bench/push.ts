@@ -14,11 +14,15 @@
  * of a pipeline counts), Redis time, and the app's cost while it ran: peak RSS and peak open
  * connections to the WeChat endpoint and to the Upstash endpoint (Linux /proc).
  *
+ * Each app instance is measured started, as a deployment's is: before the clock starts it has
+ * run a one-user broadcast (its templates synced, its access token fetched, its code warm); its
+ * connections to WeChat are still cold.
+ *
  * Run: `deno run -A bench/push.ts` (env: USERS=20000, BASELINE_USERS=300, LATENCY_MS=50,
  * TUNED_CONCURRENCY=1024, TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12, TUNED=0 to skip the tuned
  * run, BEFORE_DIR=<checkout>, INSTANCES=2 for one more run on the defaults with that many app
  * instances working the broadcast together (the first is asked and measured), JSON=1 for a JSON
- * line).
+ * line, TIMELINE=1 for each run's progress as `ms:sent` at every poll).
  *
  * @module
  */
@@ -327,6 +331,12 @@ async function ours(
         }
       }
     }
+    // A started instance, as a deployment's is: its first template sync and token fetch done,
+    // its code warm (a one-user broadcast to nobody who holds a credit, run to its end).
+    const warm = await call("/v1/broadcasts", { ...MESSAGE, openIds: [openIdOf(USERS + 1)] });
+    while ((await call(`/v1/broadcasts/${warm.broadcastId}`)).state === "running") {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const simPort = Number(new URL(simUrl).port);
     const bridgePort = Number(new URL(rig.upstash.url).port);
     const cost: Cost = { rssMb: 0, wechatConnections: 0, upstashConnections: 0, appCpu: 0 };
@@ -342,11 +352,13 @@ async function ours(
     const cpu0 = await cpuSeconds(child.pid);
     const started = performance.now();
     const { broadcastId, total } = await call("/v1/broadcasts", MESSAGE);
+    const timeline = [`created ${(performance.now() - started).toFixed(0)} ms`];
     let status: { state: string; sent: number };
     // Progress every 100 ms; the /proc sample (hundreds of fds and every socket of the machine)
     // only every 500 ms, so the bench's own CPU stays out of the figure.
     for (let look = 0;; look++) {
       status = await call(`/v1/broadcasts/${broadcastId}`);
+      timeline.push(`${(performance.now() - started).toFixed(0)}:${status.sent}`);
       if (status.state !== "running") break;
       if (look % 5 === 0) await sample();
       await new Promise((r) => setTimeout(r, 100));
@@ -360,6 +372,7 @@ async function ours(
       .map(([name, n]) => `${name} ${n - (counts0.byName[name] ?? 0)}`)
       .filter((e) => !e.endsWith(" 0"));
     console.error(`${settings.label}: commands ${byName.join(", ")}`);
+    if (Deno.env.get("TIMELINE")) console.error(`${settings.label}: ${timeline.join(" ")}`);
     if (status.sent !== total) throw new Error(`not all sent: ${JSON.stringify(status)}`);
     return {
       deliveries: status.sent,

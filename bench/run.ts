@@ -6,7 +6,16 @@
  *
  * @module
  */
-const ALL = ["ledger", "upload", "push", "audit", "keywords", "credit_index", "subscribe"];
+const ALL = [
+  "ledger",
+  "upload",
+  "wechat_client",
+  "push",
+  "audit",
+  "keywords",
+  "credit_index",
+  "subscribe",
+];
 const chosen = Deno.args.length > 0 ? Deno.args : ALL;
 let failed = 0;
 for (const name of chosen) {
