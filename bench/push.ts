@@ -19,7 +19,7 @@
  * connections to WeChat are still cold.
  *
  * Run: `deno run -A bench/push.ts` (env: USERS=20000, BASELINE_USERS=300, LATENCY_MS=50,
- * TUNED_CONCURRENCY=1024, TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12, TUNED=0 to skip the tuned
+ * TUNED_CONCURRENCY=2048, TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12, TUNED=0 to skip the tuned
  * run, BEFORE_DIR=<checkout>, INSTANCES=2 for one more run on the defaults with that many app
  * instances working the broadcast together (the first is asked and measured), JSON=1 for a JSON
  * line, TIMELINE=1 for each run's progress as `ms:sent` at every poll).
@@ -391,7 +391,7 @@ async function ours(
 }
 
 /**
- * The runs: the app on its defaults, then on tuned settings (env TUNED_CONCURRENCY=1024,
+ * The runs: the app on its defaults, then on tuned settings (env TUNED_CONCURRENCY=2048,
  * TUNED_CHUNK=500, TUNED_CHUNKS_IN_FLIGHT=12; TUNED=0 skips it), and, with BEFORE_DIR set to
  * another checkout (e.g. the code before a change), that checkout's app on its defaults first.
  * Each run spends one of the users' three credits.
@@ -403,7 +403,7 @@ function runs(): Settings[] {
   list.push({ label: "defaults", env: {} });
   if (Deno.env.get("TUNED") !== "0") {
     const tuned = {
-      WECHAT_CONCURRENCY: String(env("TUNED_CONCURRENCY", 1024)),
+      WECHAT_CONCURRENCY: String(env("TUNED_CONCURRENCY", 2048)),
       BROADCAST_CHUNK_USERS: String(env("TUNED_CHUNK", 500)),
       WORKER_CHUNKS_IN_FLIGHT: String(env("TUNED_CHUNKS_IN_FLIGHT", 12)),
     };

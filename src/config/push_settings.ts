@@ -48,7 +48,7 @@ export function readPushSettings(env: Env, problems: string[]): PushSettings {
   };
   const settings: PushSettings = {
     timeoutMs: int("WECHAT_TIMEOUT_MS", 5_000, 50, 60_000),
-    concurrency: int("WECHAT_CONCURRENCY", 512, 1, 4_096),
+    concurrency: int("WECHAT_CONCURRENCY", 1_024, 1, 4_096),
     tokenMarginSeconds: int("WECHAT_TOKEN_MARGIN_SECONDS", 300, 0, 3_600),
     maxAttempts: int("PUSH_MAX_ATTEMPTS", 4, 1, 10),
     maxCredits: int("PUSH_MAX_CREDITS", 3, 1, 20),
