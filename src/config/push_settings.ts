@@ -53,10 +53,10 @@ export function readPushSettings(env: Env, problems: string[]): PushSettings {
     maxAttempts: int("PUSH_MAX_ATTEMPTS", 4, 1, 10),
     maxCredits: int("PUSH_MAX_CREDITS", 3, 1, 20),
     retryBaseMs: int("PUSH_RETRY_BASE_MS", 200, 1, 60_000),
-    chunkUsers: int("BROADCAST_CHUNK_USERS", 250, 1, 1_000),
+    chunkUsers: int("BROADCAST_CHUNK_USERS", 500, 1, 1_000),
     workerEnabled: flag("WORKER_ENABLED", true),
     // Each chunk in flight is one pending stream entry: far below Upstash's 1,000 per consumer.
-    chunksInFlight: int("WORKER_CHUNKS_IN_FLIGHT", 8, 1, 100),
+    chunksInFlight: int("WORKER_CHUNKS_IN_FLIGHT", 12, 1, 100),
     pollMs: int("WORKER_POLL_MS", 1_000, 10, 60_000),
     reclaimMs: int("BROADCAST_RECLAIM_MS", 60_000, 100, 3_600_000),
     idempotencyTtlSeconds: int("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),

@@ -100,7 +100,8 @@ Deno.test("config: push settings have safe defaults and are validated by name", 
   const push = loadConfig({}).push;
   assert.equal(push.timeoutMs, 5_000);
   assert.equal(push.concurrency, 1_024);
-  assert.equal(push.chunkUsers, 250);
+  assert.equal(push.chunkUsers, 500);
+  assert.equal(push.chunksInFlight, 12);
   assert.equal(push.workerEnabled, true);
   assert.ok(push.chunksInFlight <= 1_000, "a consumer never holds 1,000 pending entries");
   const custom = loadConfig({
