@@ -36,6 +36,17 @@ export interface KeyValue {
   setMissing(entries: MissingEntry[]): Promise<boolean[]>;
   /** Deletes the key only while it still holds `value`; returns whether it did. */
   deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /**
+   * Replaces the value (`next`, with expiry `px`; `null` deletes the key) only while the key
+   * still holds `expected` (`null`: absent), in one atomic step; returns whether it did. A
+   * read-modify-write loop on it loses no concurrent change.
+   */
+  compareAndSet(
+    key: string,
+    expected: string | null,
+    next: string | null,
+    px: number,
+  ): Promise<boolean>;
   /** Deletes keys. */
   del(...keys: string[]): Promise<void>;
 }

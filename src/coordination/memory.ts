@@ -39,6 +39,18 @@ export class MemoryKeyValue implements KeyValue {
     return Promise.resolve(true);
   }
 
+  compareAndSet(
+    key: string,
+    expected: string | null,
+    next: string | null,
+    px: number,
+  ): Promise<boolean> {
+    if ((this.#live(key)?.value ?? null) !== expected) return Promise.resolve(false);
+    if (next === null) this.#values.delete(key);
+    else this.#values.set(key, { value: next, expiresAt: this.clock.now() + px });
+    return Promise.resolve(true);
+  }
+
   del(...keys: string[]): Promise<void> {
     for (const key of keys) this.#values.delete(key);
     return Promise.resolve();

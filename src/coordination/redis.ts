@@ -34,9 +34,11 @@ interface LuaScript {
 export class RedisKeyValue implements KeyValue {
   readonly #deleteIfEquals: LuaScript;
   readonly #setMissing: LuaScript;
+  readonly #compareAndSet: LuaScript;
   constructor(private readonly redis: Redis, private readonly prefix: string) {
     this.#deleteIfEquals = redis.createScript(source("delete_if_equals")) as LuaScript;
     this.#setMissing = redis.createScript(source("set_missing")) as LuaScript;
+    this.#compareAndSet = redis.createScript(source("compare_and_set")) as LuaScript;
   }
 
   async get(key: string): Promise<string | null> {
@@ -69,6 +71,22 @@ export class RedisKeyValue implements KeyValue {
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     return Number(await this.#deleteIfEquals.exec([this.#key(key)], [value])) === 1;
+  }
+
+  async compareAndSet(
+    key: string,
+    expected: string | null,
+    next: string | null,
+    px: number,
+  ): Promise<boolean> {
+    const args = [
+      expected === null ? "0" : "1",
+      expected ?? "",
+      next === null ? "0" : "1",
+      next ?? "",
+      String(Math.max(1, Math.ceil(px))),
+    ];
+    return Number(await this.#compareAndSet.exec([this.#key(key)], args)) === 1;
   }
 
   async del(...keys: string[]): Promise<void> {

@@ -10,7 +10,11 @@
  * coordination store under `unk:<openId>:<templateId>` for 7 days, the longest an event push is
  * worth waiting for; each confirmed item's msgid is remembered for as long, so WeChat's retries
  * of one event push record nothing twice. An item matching no unknown delivery is left to the
- * caller (the event intake records it as `SubscribeMessageSent`).
+ * caller (the event intake records it as `SubscribeMessageSent`). The list changes by
+ * compare-and-set (`KeyValue.compareAndSet`), so concurrent notes are all kept and two events
+ * never claim the same delivery. An instance that dies between claiming a delivery and recording
+ * its `PushConfirmed` loses that claim: the delivery stays unknown, and WeChat's retry of the
+ * event is taken for a duplicate.
  *
  * @module
  */
@@ -64,10 +68,11 @@ export class Reconciler {
   /** Remembers an unknown delivery until WeChat's sent event settles it (or the window ends). */
   async noteUnknown(delivery: UnknownDelivery): Promise<void> {
     const key = unknownKey(delivery.openId, delivery.templateId);
-    const list = await this.#list(key);
-    if (list.some((d) => d.pushId === delivery.pushId)) return;
-    list.push(delivery);
-    await this.kv.set(key, JSON.stringify(list), { px: CONFIRM_WINDOW_MS });
+    await this.#update(key, (list) => {
+      if (list.some((d) => d.pushId === delivery.pushId)) return null;
+      list.push(delivery);
+      return list;
+    });
   }
 
   /** The command for one item of a `subscribe_msg_sent_event`. */
@@ -75,42 +80,71 @@ export class Reconciler {
     if (sent.errcode !== 0) return "not_delivered";
     const key = unknownKey(sent.openId, sent.templateId);
     const mark = `pc:${sent.msgid}`;
-    // Only a confirmed msgid is marked: an unmatched one (the usual case: the log has the message
-    // as sent) leaves no mark, so the caller's own record of it can be retried by WeChat.
-    const [list, seen] = await Promise.all([this.#list(key), this.kv.get(mark)]);
-    if (seen !== null) return "duplicate";
-    const match = list.shift();
-    if (match === undefined) return "unmatched";
+    // The msgid first (WeChat's retries of one event: only one goes on), then one waiting
+    // delivery, taken off the list atomically (two events never get the same). An unmatched
+    // msgid (the usual case: the log has the message as sent) leaves no mark, so the caller's
+    // own record of it can be retried by WeChat.
     if (!(await this.kv.set(mark, "1", { nx: true, px: CONFIRM_WINDOW_MS }))) return "duplicate";
+    let match: UnknownDelivery | undefined;
+    try {
+      await this.#update(key, (list) => {
+        match = list.shift();
+        return match === undefined ? null : list;
+      });
+    } catch (err) {
+      await this.kv.del(mark).catch(() => {});
+      throw err;
+    }
+    if (match === undefined) {
+      await this.kv.del(mark);
+      return "unmatched";
+    }
+    const claimed: UnknownDelivery = match;
     const event = pushConfirmed(sent, {
-      pushId: match.pushId,
-      ...(match.formId !== undefined ? { formId: match.formId } : {}),
-      ...(match.broadcastId !== undefined ? { broadcastId: match.broadcastId } : {}),
+      pushId: claimed.pushId,
+      ...(claimed.formId !== undefined ? { formId: claimed.formId } : {}),
+      ...(claimed.broadcastId !== undefined ? { broadcastId: claimed.broadcastId } : {}),
     });
     try {
       await this.ledger.record(undefined, [
         {
           openId: sent.openId,
-          pushId: match.pushId,
+          pushId: claimed.pushId,
           credit: null,
           release: false,
           events: [event],
         },
       ]);
     } catch (err) {
-      await this.kv.del(mark).catch(() => {}); // WeChat retries: let it land then
+      // WeChat retries the event: let it land then, on the same delivery.
+      await this.kv.del(mark).catch(() => {});
+      await this.noteUnknown(claimed).catch(() => {});
       throw err;
     }
-    if (list.length === 0) await this.kv.del(key);
-    else await this.kv.set(key, JSON.stringify(list), { px: CONFIRM_WINDOW_MS });
     return "confirmed";
   }
 
-  async #list(key: string): Promise<UnknownDelivery[]> {
-    const raw = await this.kv.get(key);
-    return raw === null ? [] : JSON.parse(raw) as UnknownDelivery[];
+  /**
+   * Read-modify-write of one key's list, retried until no concurrent change came between the
+   * read and the write (`change` answers the new list, or `null` for no write).
+   */
+  async #update(
+    key: string,
+    change: (list: UnknownDelivery[]) => UnknownDelivery[] | null,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const raw = await this.kv.get(key);
+      const next = change(raw === null ? [] : JSON.parse(raw) as UnknownDelivery[]);
+      if (next === null) return;
+      const value = next.length === 0 ? null : JSON.stringify(next);
+      if (await this.kv.compareAndSet(key, raw, value, CONFIRM_WINDOW_MS)) return;
+    }
+    throw new Error(`unknown deliveries: ${MAX_ATTEMPTS} concurrent changes in a row`);
   }
 }
+
+/** Read-modify-write attempts before giving up (each lost one means another change landed). */
+const MAX_ATTEMPTS = 50;
 
 function unknownKey(openId: string, templateId: string): string {
   return `unk:${openId}:${templateId}`;

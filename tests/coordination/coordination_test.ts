@@ -101,3 +101,30 @@ for (const [name, make] of Object.entries(kinds)) {
     assert.deepEqual(await queue.next("frank", 10, 100), [], "dropped queues are gone");
   });
 }
+
+for (const [name, make] of Object.entries(kinds)) {
+  Deno.test(`kv (${name}): compareAndSet changes a key only while it holds what was read`, async () => {
+    const { kv } = make();
+    assert.equal(await kv.compareAndSet("k", "x", "y", 5_000), false, "absent is not x");
+    assert.equal(await kv.compareAndSet("k", null, "v1", 150), true, "absent as read");
+    assert.equal(await kv.compareAndSet("k", null, "v2", 5_000), false, "no longer absent");
+    assert.equal(await kv.compareAndSet("k", "v0", "v2", 5_000), false, "not what it holds");
+    assert.equal(await kv.get("k"), "v1");
+    assert.equal(await kv.compareAndSet("k", "v1", "v2", 150), true);
+    assert.equal(await kv.get("k"), "v2");
+    await sleep(200);
+    assert.equal(await kv.get("k"), null, "each write sets its expiry");
+    assert.equal(await kv.compareAndSet("k", null, "v3", 5_000), true);
+    assert.equal(await kv.compareAndSet("k", "v3", null, 5_000), true, "null deletes");
+    assert.equal(await kv.get("k"), null);
+    // Concurrent read-modify-writes, each retried on a lost race: no increment is lost.
+    const bump = async () => {
+      for (;;) {
+        const raw = await kv.get("n");
+        if (await kv.compareAndSet("n", raw, String(Number(raw ?? 0) + 1), 5_000)) return;
+      }
+    };
+    await Promise.all(Array.from({ length: 25 }, bump));
+    assert.equal(await kv.get("n"), "25");
+  });
+}

@@ -71,3 +71,54 @@ for (const store of ["memory", "redis"] as const) {
     }
   });
 }
+
+for (const store of ["memory", "redis"] as const) {
+  Deno.test(`push (${store}): concurrent notes and sent events: none lost, none matched twice`, async () => {
+    const rig = await startPushRig(store);
+    try {
+      const { reconciler, kv } = rig.service.push!;
+      const N = 20;
+      // Twenty sends to one user and template time out at once: every one is noted.
+      await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          reconciler.noteUnknown({
+            openId: "vic",
+            templateId: "TPL_SUB",
+            pushId: `p-${i}`,
+            formId: `s-vic-${i}`,
+          })),
+      );
+      // A note repeated (a retried record) adds nothing.
+      await reconciler.noteUnknown({ openId: "vic", templateId: "TPL_SUB", pushId: "p-3" });
+      assert.equal(JSON.parse((await kv.get("unk:vic:TPL_SUB"))!).length, N);
+
+      // WeChat's sent events for them arrive together, each with its own msgid, one repeated.
+      const sent = (i: number) => ({
+        openId: "vic",
+        templateId: "TPL_SUB",
+        msgid: String(7000 + i),
+        errcode: 0,
+      });
+      const results = await Promise.all([
+        ...Array.from({ length: N }, (_, i) => reconciler.confirmSent(sent(i))),
+        reconciler.confirmSent(sent(5)),
+      ]);
+      assert.equal(results.filter((r) => r === "confirmed").length, N, JSON.stringify(results));
+      assert.equal(results.filter((r) => r === "duplicate").length, 1);
+      assert.equal(await reconciler.confirmSent(sent(N)), "unmatched", "none waits any more");
+      assert.equal(await kv.get("unk:vic:TPL_SUB"), null, "the emptied list is gone");
+
+      const confirmed = (await readLog(rig.service.store))
+        .filter((e) => e.type === "PushConfirmed").map((e) => e.data as Json);
+      assert.equal(confirmed.length, N);
+      assert.deepEqual(
+        confirmed.map((d) => d.pushId).sort(),
+        Array.from({ length: N }, (_, i) => `p-${i}`).sort(),
+        "each unknown delivery confirmed exactly once",
+      );
+      assert.equal(new Set(confirmed.map((d) => d.msgid)).size, N, "each msgid once");
+    } finally {
+      await rig.close();
+    }
+  });
+}
