@@ -112,11 +112,6 @@ export class WeChatClient {
     }
   }
 
-  /** Connections to WeChat open now (the pool's; 0 with fetch, which does not say). */
-  get connections(): number {
-    return this.#pool?.connections ?? 0;
-  }
-
   /** Closes pooled connections (shutdown; tests). Sends in flight fail as broken. */
   close(): Promise<void> {
     return this.#pool?.close() ?? Promise.resolve();
