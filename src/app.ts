@@ -6,9 +6,9 @@
  * @module
  */
 import { Hono } from "hono";
-import { secureHeaders } from "hono/secure-headers";
 import type { Backends } from "./backends.ts";
 import type { Config } from "./config/config.ts";
+import { securityHeaders } from "./http/middleware/security_headers.ts";
 import { notFound, onError } from "./http/middleware/errors.ts";
 import { creditsInRoutes } from "./http/routes/intake.ts";
 import { eventRoutes } from "./http/routes/events.ts";
@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Service {
   }, clock);
 
   const app = new Hono();
-  app.use(secureHeaders());
+  app.use(securityHeaders());
   app.onError(onError);
   app.notFound(notFound);
   const bodyTimeoutMs = config.requestBodyTimeoutMs;
