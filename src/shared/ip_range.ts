@@ -41,9 +41,18 @@ export function parseIpRange(text: string): IpRange | null {
  * ```
  */
 export function normalizeIp(text: string): string | null {
-  if (!ipaddr.isValid(text)) return null;
-  return unmapped(ipaddr.parse(text)).toString();
+  // Parsing is a few µs on every request; the same clients come back, so answers are kept.
+  const known = normalized.get(text);
+  if (known !== undefined) return known;
+  const answer = ipaddr.isValid(text) ? unmapped(ipaddr.parse(text)).toString() : null;
+  if (normalized.size >= NORMALIZED_MAX) normalized.clear();
+  normalized.set(text, answer);
+  return answer;
 }
+
+/** Addresses normalised lately (cleared when full: bounded whatever the traffic). */
+const normalized = new Map<string, string | null>();
+const NORMALIZED_MAX = 10_000;
 
 /**
  * Whether `address` lies in any of `ranges` (an invalid address lies in none).

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveClientIp } from "../../../src/http/middleware/client_ip.ts";
-import { parseIpRange } from "../../../src/shared/ip_range.ts";
+import { normalizeIp, parseIpRange } from "../../../src/shared/ip_range.ts";
 import { call, login, startRig, STORES } from "../login_helpers.ts";
 
 const trusted = ["10.0.0.0/8", "::1"].map((r) => parseIpRange(r)!);
@@ -55,3 +55,23 @@ for (const store of STORES) {
     }
   });
 }
+
+Deno.test("normalizeIp: the same answers on first sight and when remembered, invalid included", () => {
+  const cases: [string, string | null][] = [
+    ["::ffff:10.0.0.1", "10.0.0.1"],
+    ["10.0.0.1", "10.0.0.1"],
+    ["2001:db8:0:0::1", "2001:db8::1"],
+    ["not-an-ip", null],
+    ["", null],
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const [input, want] of cases) {
+      assert.equal(normalizeIp(input), want, `${input} (${round})`);
+    }
+  }
+  // Far more distinct addresses than are remembered: still right, memory stays bounded.
+  for (let i = 0; i < 25_000; i++) {
+    const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    assert.equal(normalizeIp(`::ffff:${address}`), address);
+  }
+});
