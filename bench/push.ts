@@ -30,7 +30,13 @@ import { Redis } from "@upstash/redis";
 import { createRedisStore } from "../src/store/redis/redis.ts";
 import { freePort } from "../tests/helpers/redis_server.ts";
 import { TEST_ENV } from "../tests/helpers/service.ts";
-import { type BenchRig, billedCommands, startBenchRig } from "./rig.ts";
+import {
+  type BenchRig,
+  billedCommands,
+  processCpuSeconds,
+  redisCpuSeconds,
+  startBenchRig,
+} from "./rig.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const USERS = env("USERS", 20_000);
@@ -61,8 +67,15 @@ globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
   return realFetch(input, init);
 };
 
+/** The WeChat simulator's process. */
+interface Sim {
+  url: string;
+  pid: number;
+  close(): Promise<void>;
+}
+
 /** The simulator in its own process, as WeChat is not in ours. */
-async function startSim(): Promise<{ url: string; close(): Promise<void> }> {
+async function startSim(): Promise<Sim> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../tools/wechat_sim.ts", import.meta.url).pathname],
@@ -82,6 +95,7 @@ async function startSim(): Promise<{ url: string; close(): Promise<void> }> {
   }
   return {
     url,
+    pid: child.pid,
     async close() {
       child.kill("SIGTERM");
       await child.status;
@@ -117,18 +131,33 @@ interface Figures {
   perSecond: number;
   commands: number;
   commandsPerDelivery: number;
-  /** Microseconds Redis spent executing commands (INFO commandstats), per delivery. */
-  redisUsPerDelivery: number;
-  /** Share of the wall time Redis was busy executing commands. */
-  redisBusy: number;
+  /**
+   * CPU time per delivery, µs, of each process on the path but the app's: redis-server (INFO
+   * cpu, its network work included), the bridge and the WeChat simulator (Linux /proc).
+   */
+  cpuUs: { redis: number; bridge: number; sim: number };
 }
 
-/** Total microseconds Redis has spent in commands (scripts included), from INFO commandstats. */
-async function redisUsec(direct: BenchRig["direct"]): Promise<number> {
-  const info = await direct.info("commandstats");
-  let total = 0;
-  for (const m of info.matchAll(/^cmdstat_[^:]+:calls=\d+,usec=(\d+)/gm)) total += Number(m[1]);
-  return total;
+/**
+ * CPU seconds used so far by redis-server, the bridge and the simulator. (INFO commandstats
+ * would count a script's commands twice: in the script's time and in their own.)
+ */
+async function pathCpu(rig: BenchRig, simPid: number) {
+  return {
+    redis: await redisCpuSeconds(rig.direct),
+    bridge: await processCpuSeconds(rig.bridgePid),
+    sim: await processCpuSeconds(simPid),
+  };
+}
+
+/** µs of CPU per delivery, process by process, between two pathCpu readings. */
+function cpuPerDelivery(
+  before: Awaited<ReturnType<typeof pathCpu>>,
+  after: Awaited<ReturnType<typeof pathCpu>>,
+  deliveries: number,
+): Figures["cpuUs"] {
+  const per = (k: keyof typeof before) => (after[k] - before[k]) * 1e6 / Math.max(1, deliveries);
+  return { redis: per("redis"), bridge: per("bridge"), sim: per("sim") };
 }
 
 /**
@@ -138,9 +167,10 @@ async function redisUsec(direct: BenchRig["direct"]): Promise<number> {
  */
 async function baseline(
   rig: BenchRig,
-  simUrl: string,
+  sim: Sim,
   users: string[],
 ): Promise<Figures> {
+  const simUrl = sim.url;
   const redis = new Redis({
     ...rig.upstash,
     automaticDeserialization: false,
@@ -150,7 +180,7 @@ async function baseline(
     `${simUrl}/cgi-bin/token?grant_type=client_credential&appid=${APPID}&secret=${SECRET}`,
   )).json()).access_token as string;
   commands = 0;
-  const usec0 = await redisUsec(rig.direct);
+  const cpu0 = await pathCpu(rig, sim.pid);
   let delivered = 0;
   const started = performance.now();
   for (const openId of users) {
@@ -179,15 +209,13 @@ async function baseline(
     if ((await res.json()).errcode === 0) delivered++;
   }
   const seconds = (performance.now() - started) / 1000;
-  const usec = await redisUsec(rig.direct) - usec0;
   return {
     deliveries: delivered,
     seconds,
     perSecond: delivered / seconds,
     commands,
     commandsPerDelivery: commands / delivered,
-    redisUsPerDelivery: usec / delivered,
-    redisBusy: usec / 1e6 / seconds,
+    cpuUs: cpuPerDelivery(cpu0, await pathCpu(rig, sim.pid), delivered),
   };
 }
 
@@ -211,17 +239,6 @@ interface Cost {
   upstashConnections: number;
   /** Share of one core the app used while the broadcast ran. */
   appCpu: number;
-}
-
-/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch {
-    return 0;
-  }
 }
 
 /** The socket inodes a process holds (from /proc/<pid>/fd). */
@@ -277,7 +294,7 @@ async function rssMb(pid: number): Promise<number> {
  */
 async function ours(
   rig: BenchRig,
-  simUrl: string,
+  sim: Sim,
   prefix: string,
   settings: Settings,
 ): Promise<Figures & Cost> {
@@ -291,7 +308,7 @@ async function ours(
         UPSTASH_REDIS_REST_URL: rig.upstash.url,
         UPSTASH_REDIS_REST_TOKEN: rig.upstash.token,
         LEDGER_PREFIX: prefix,
-        WECHAT_API_BASE: simUrl,
+        WECHAT_API_BASE: sim.url,
         WECHAT_APPID: APPID,
         WECHAT_SECRET: SECRET,
         WECHAT_TOKEN_MODE: "classic",
@@ -338,7 +355,7 @@ async function ours(
     while ((await call(`/v1/broadcasts/${warm.broadcastId}`)).state === "running") {
       await new Promise((r) => setTimeout(r, 20));
     }
-    const simPort = Number(new URL(simUrl).port);
+    const simPort = Number(new URL(sim.url).port);
     const bridgePort = Number(new URL(rig.upstash.url).port);
     const cost: Cost = { rssMb: 0, wechatConnections: 0, upstashConnections: 0, appCpu: 0 };
     const sample = async () => {
@@ -349,8 +366,8 @@ async function ours(
     };
     const counts0 = await billedCommands(rig);
     const billed0 = counts0.total;
-    const usec0 = await redisUsec(rig.direct);
-    const cpu0 = await cpuSeconds(child.pid);
+    const path0 = await pathCpu(rig, sim.pid);
+    const cpu0 = await processCpuSeconds(child.pid);
     const started = performance.now();
     const { broadcastId, total } = await call("/v1/broadcasts", MESSAGE);
     const timeline = [`created ${(performance.now() - started).toFixed(0)} ms`];
@@ -365,8 +382,8 @@ async function ours(
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (performance.now() - started) / 1000;
-    cost.appCpu = (await cpuSeconds(child.pid) - cpu0) / seconds;
-    const usec = await redisUsec(rig.direct) - usec0;
+    cost.appCpu = (await processCpuSeconds(child.pid) - cpu0) / seconds;
+    const path = await pathCpu(rig, sim.pid);
     const counts = await billedCommands(rig);
     const billed = counts.total - billed0;
     const byName = Object.entries(counts.byName)
@@ -381,8 +398,7 @@ async function ours(
       perSecond: status.sent / seconds,
       commands: billed,
       commandsPerDelivery: billed / status.sent,
-      redisUsPerDelivery: usec / status.sent,
-      redisBusy: usec / 1e6 / seconds,
+      cpuUs: cpuPerDelivery(path0, path, status.sent),
       ...cost,
     };
   } finally {
@@ -472,14 +488,14 @@ async function main() {
     );
 
     const before = (await simStats(sim.url)).sendsAccepted;
-    const base = await baseline(rig, sim.url, users.slice(0, BASELINE_USERS));
+    const base = await baseline(rig, sim, users.slice(0, BASELINE_USERS));
     const seedSent = (await simStats(sim.url)).sendsAccepted - before;
     if (seedSent !== base.deliveries) throw new Error(`seed: the simulator accepted ${seedSent}`);
     console.error(`baseline: ${base.deliveries} deliveries in ${base.seconds.toFixed(1)} s`);
     const mine: (Figures & Cost & { label: string })[] = [];
     for (const settings of planned) {
       const sent0 = (await simStats(sim.url)).sendsAccepted;
-      const run = await ours(rig, sim.url, prefix, settings);
+      const run = await ours(rig, sim, prefix, settings);
       const accepted = (await simStats(sim.url)).sendsAccepted - sent0;
       if (accepted !== run.deliveries) {
         throw new Error(`${settings.label}: simulator accepted ${accepted}, not ${run.deliveries}`);
@@ -502,23 +518,22 @@ async function main() {
       `push delivery, ${f(USERS)} users x ${CREDITS} credits, WeChat sim latency ${LATENCY_MS} ms`,
     );
     console.log(
-      `| run | deliveries | seconds | deliveries/s | x seed | Upstash commands/delivery | Redis µs/delivery | Redis busy | app RSS MB | app CPU | WeChat conns | Upstash conns |`,
+      `| run | deliveries | seconds | deliveries/s | x seed | Upstash commands/delivery | CPU µs/delivery: app, redis-server, bridge, sim | app RSS MB | app CPU | WeChat conns | Upstash conns |`,
     );
-    console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+    const path = ({ cpuUs }: Figures) => `${f(cpuUs.redis)}, ${f(cpuUs.bridge)}, ${f(cpuUs.sim)}`;
     console.log(
       `| seed baseline (one at a time) | ${f(base.deliveries)} | ${f(base.seconds, 1)} | ${
         f(base.perSecond, 1)
-      } | 1 | ${f(base.commandsPerDelivery, 3)} | ${f(base.redisUsPerDelivery)} | ${
-        f(base.redisBusy * 100)
-      }% | | | | |`,
+      } | 1 | ${f(base.commandsPerDelivery, 3)} | -, ${path(base)} | | | | |`,
     );
     for (const m of mine) {
+      // The first instance's CPU; with more instances, theirs is not in the figure.
+      const app = m.appCpu * m.seconds * 1e6 / m.deliveries;
       console.log(
         `| ${m.label} | ${f(m.deliveries)} | ${f(m.seconds, 1)} | ${f(m.perSecond)} | ${
           f(m.perSecond / base.perSecond)
-        } | ${f(m.commandsPerDelivery, 3)} | ${f(m.redisUsPerDelivery)} | ${
-          f(m.redisBusy * 100)
-        }% | ${f(m.rssMb)} | ${
+        } | ${f(m.commandsPerDelivery, 3)} | ${f(app)}, ${path(m)} | ${f(m.rssMb)} | ${
           f(m.appCpu * 100)
         }% | ${m.wechatConnections} | ${m.upstashConnections} |`,
       );

@@ -13,6 +13,8 @@ export interface BenchRig {
   redisUrl: string;
   upstash: { url: string; token: string };
   direct: IORedis;
+  /** The bridge's process id (for its CPU time, Linux /proc). */
+  bridgePid: number;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startBenchRig(): Promise<BenchRig> {
     redisUrl: redis.url,
     upstash: { url, token },
     direct,
+    bridgePid: bridge.pid,
     async close() {
       direct.disconnect();
       bridge.kill("SIGTERM");
@@ -106,4 +109,23 @@ export async function throughput(
 /** `1234567.8` -> `"1,234,568"`. */
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
+}
+
+/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds redis-server has used so far (INFO cpu: user + system, every thread). */
+export async function redisCpuSeconds(direct: IORedis): Promise<number> {
+  const info = await direct.info("cpu");
+  return ["used_cpu_sys", "used_cpu_user"]
+    .map((k) => Number(info.match(new RegExp(`^${k}:([\\d.]+)`, "m"))![1]))
+    .reduce((a, b) => a + b, 0);
 }

@@ -29,7 +29,14 @@ import {
   requireSession,
   type SessionVariables,
 } from "../src/http/middleware/session_token.ts";
-import { type BenchRig, billedCommands, fmt, startBenchRig } from "./rig.ts";
+import {
+  type BenchRig,
+  billedCommands,
+  fmt,
+  processCpuSeconds,
+  redisCpuSeconds,
+  startBenchRig,
+} from "./rig.ts";
 
 const SECONDS = Number(argValue("--seconds") ?? 10);
 const CONNECTIONS = Number(argValue("--connections") ?? 64);
@@ -188,22 +195,11 @@ async function denoLoad(url: string, tokens: string[]): Promise<LoadResult> {
 /** CPU seconds used so far by this process, the bridge (Linux: /proc) and redis-server. */
 async function cpuSeconds(rig: BenchRig): Promise<{ app: number; bridge: number; redis: number }> {
   const { user, system } = process.cpuUsage();
-  const info = await rig.direct.info("cpu");
-  const redis = ["used_cpu_sys", "used_cpu_user"]
-    .reduce((sum, k) => sum + Number(info.match(new RegExp(`^${k}:([\\d.]+)`, "m"))![1]), 0);
-  let bridge = NaN;
-  try {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`).split(") ")[1].split(" ");
-      if (Number(stat[1]) !== Deno.pid) continue;
-      if (!Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes("upstash_bridge")) {
-        continue;
-      }
-      bridge = (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, in clock ticks
-    }
-  } catch { /* no /proc: not reported */ }
-  return { app: (user + system) / 1e6, bridge, redis };
+  return {
+    app: (user + system) / 1e6,
+    bridge: await processCpuSeconds(rig.bridgePid),
+    redis: await redisCpuSeconds(rig.direct),
+  };
 }
 
 const rig = await startBenchRig();
