@@ -11,6 +11,7 @@ import { AccessTokens } from "../../src/wechat/token.ts";
 import { startWeChatSim } from "../../tools/wechat_sim.ts";
 import { freePort } from "../helpers/redis_server.ts";
 import { simControl } from "../helpers/sim_control.ts";
+import { simTokenSettings } from "../helpers/token_settings.ts";
 
 const MESSAGE = { touser: "cora", templateId: "TPL_SUB", data: { thing1: { value: "hello" } } };
 
@@ -18,17 +19,7 @@ for (const httpClient of ["pool", "fetch"] as const) {
   Deno.test(`wechat client (${httpClient}): answers and faults, each with its class`, async () => {
     const sim = await startWeChatSim();
     const tokens = (apiBase: string) =>
-      new AccessTokens(new MemoryKeyValue(), {
-        apiBase,
-        appid: "wx_sim_appid",
-        secret: "sim_secret",
-        mode: "stable",
-        marginMs: 300_000,
-        lockMs: 5_000,
-        waitMs: 10_000,
-        timeoutMs: 2_000,
-        localTtlMs: 60_000,
-      });
+      new AccessTokens(new MemoryKeyValue(), simTokenSettings(apiBase));
     const client = new WeChatClient(tokens(sim.url), {
       apiBase: sim.url,
       timeoutMs: 300,

@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { RedisKeyValue } from "../../src/coordination/redis.ts";
 import { upstashClient } from "../../src/shared/upstash_client.ts";
 import { WeChatClient } from "../../src/wechat/client.ts";
-import { AccessTokens, type TokenSettings } from "../../src/wechat/token.ts";
+import { AccessTokens } from "../../src/wechat/token.ts";
 import { uniquePrefix, upstashFromEnv } from "../helpers/rig.ts";
+import { simTokenSettings } from "../helpers/token_settings.ts";
 import { startWeChatSim } from "../../tools/wechat_sim.ts";
 
 type Sim = Awaited<ReturnType<typeof startWeChatSim>>;
@@ -21,18 +22,10 @@ async function closeClients(): Promise<void> {
 /** One "instance": its own Redis client, token cache and WeChat client, sharing `prefix`. */
 function instance(sim: Sim, prefix: string, mode: "classic" | "stable") {
   const redis = upstashClient(upstashFromEnv());
-  const settings: TokenSettings = {
-    apiBase: sim.url,
-    appid: "wx_sim_appid",
-    secret: "sim_secret",
-    mode,
-    marginMs: 300_000,
-    lockMs: 5_000,
-    waitMs: 10_000,
-    timeoutMs: 2_000,
-    localTtlMs: 60_000,
-  };
-  const tokens = new AccessTokens(new RedisKeyValue(redis, prefix), settings);
+  const tokens = new AccessTokens(
+    new RedisKeyValue(redis, prefix),
+    simTokenSettings(sim.url, mode),
+  );
   const client = new WeChatClient(tokens, { apiBase: sim.url, timeoutMs: 2_000, concurrency: 64 });
   clients.push(client);
   return { tokens, client };
