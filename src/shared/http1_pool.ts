@@ -51,6 +51,17 @@ export interface Http1PoolOptions {
   caCerts?: string[];
 }
 
+/** A URL posted to, parsed once. */
+interface Target {
+  target: URL;
+  origin: string;
+  /** The request line and headers, up to the value of Content-Length. */
+  head: string;
+}
+
+/** Most URLs remembered (each API's URL changes with the access token). */
+const MAX_TARGETS = 32;
+
 const CRLF2 = [13, 10, 13, 10];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -68,6 +79,7 @@ const decoder = new TextDecoder();
 export class Http1Pool {
   readonly #idle = new Map<string, Connection[]>();
   readonly #open = new Set<Connection>();
+  readonly #targets = new Map<string, Target>();
   readonly #idleMs: number;
   #sweeper: ReturnType<typeof setInterval> | null = null;
   #closed = false;
@@ -87,23 +99,39 @@ export class Http1Pool {
    */
   async post(url: string, body: string, timeoutMs: number): Promise<PostAnswer> {
     if (this.#closed) throw new PostError("connect", false, "the client is closed");
-    const target = new URL(url);
-    const origin = `${target.protocol}//${target.host}`;
+    const { target, origin, head } = this.#targetOf(url);
     const deadline = Date.now() + timeoutMs;
     const conn = this.#takeIdle(origin) ?? await this.#connect(target, origin, timeoutMs);
     const payload = encoder.encode(body);
-    const head = encoder.encode(
-      `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n` +
-        `User-Agent: formid-ledger\r\n\r\n`,
-    );
-    const request = new Uint8Array(head.length + payload.length);
-    request.set(head);
-    request.set(payload, head.length);
+    const fullHead = `${head}${payload.length}\r\nUser-Agent: formid-ledger\r\n\r\n`;
+    // The head is ASCII: one byte per character.
+    const request = new Uint8Array(fullHead.length + payload.length);
+    encoder.encodeInto(fullHead, request);
+    request.set(payload, fullHead.length);
     const answer = await conn.exchange(request, Math.max(1, deadline - Date.now()));
     if (answer.reusable && !this.#closed) this.#release(origin, conn);
     else conn.close();
     return { status: answer.status, body: answer.body };
+  }
+
+  /**
+   * The parsed URL, its origin and its request head up to the body's length, remembered: a
+   * sender posts to a handful of URLs (one per API and access token), thousands of times each.
+   */
+  #targetOf(url: string): Target {
+    let found = this.#targets.get(url);
+    if (found === undefined) {
+      if (this.#targets.size >= MAX_TARGETS) this.#targets.clear(); // old tokens' URLs
+      const target = new URL(url);
+      found = {
+        target,
+        origin: `${target.protocol}//${target.host}`,
+        head: `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: `,
+      };
+      this.#targets.set(url, found);
+    }
+    return found;
   }
 
   /** Closes every connection; posts in flight fail. */
