@@ -4,7 +4,8 @@
  * a real `Deno.serve` over TLS with a test-only certificate, and a port nobody listens on.
  */
 import assert from "node:assert/strict";
-import { Http1Pool, parseAnswer, PostError } from "../../src/shared/http1_pool.ts";
+import { parseAnswer } from "../../src/shared/http1_answer.ts";
+import { Http1Pool, PostError } from "../../src/shared/http1_pool.ts";
 import { freePort } from "../helpers/redis_server.ts";
 
 const encoder = new TextEncoder();
