@@ -11,7 +11,8 @@
  * checkout, e.g. the code before a change) that checkout's app on its defaults first, all in one
  * run beside the same seed baseline. For each: deliveries per second, times the seed loop,
  * Upstash commands per delivery (the bridge's billed count: a script call is one, every command
- * of a pipeline counts), Redis time, and the app's cost while it ran: peak RSS and peak open
+ * of a pipeline counts), CPU per delivery of each process (app, redis-server, bridge,
+ * simulator), and the app's cost while it ran: peak RSS and peak open
  * connections to the WeChat endpoint and to the Upstash endpoint (Linux /proc).
  *
  * Each app instance is measured started, as a deployment's is: before the clock starts it has
