@@ -4,7 +4,7 @@
  * - No automatic retries: `@upstash/redis` resends a request whose response was lost up to five
  *   times, and a resent script runs again (a consume would take a second use). A failed call
  *   fails once; callers decide (an upload retried by the client comes back as duplicates).
- * - A deadline on every request: coalesced uploads share one call at a time per instance, so a
+ * - A deadline on every request: coalesced uploads share two calls at a time per instance, so a
  *   request that never answers would stall every upload behind it.
  *
  * @module

@@ -3,7 +3,10 @@
  * FormIdCollected; each upload first counts against its rate limits in the same call (limits.ts
  * owns their keys). The new events are sealed in that same call when the sealer's last known
  * head still holds and every credit is new (their seqs and hashes are known before the call);
- * otherwise right after, from the head the script saw (no read back).
+ * otherwise right after, from the head the script saw (no read back). A call sent while another
+ * is in flight guesses that its credits follow that call's: when both hold, both seal in-call;
+ * when the first fails (or Redis runs them in the other order) the second fails too and seals
+ * after, like any failed guess.
  *
  * @module
  */
@@ -17,7 +20,7 @@ import { LIB_CONSTANTS, type LogWriter } from "./log_writer.ts";
 import { decide, isRefused } from "../../ledger/limits.ts";
 import { limitKey } from "./limits.ts";
 import { scriptSource } from "./scripts.ts";
-import { chainAfter } from "./sealer.ts";
+import { chainAfter, type SealedHead } from "./sealer.ts";
 import { STORED_HASH_LENGTH } from "./stored_hash.ts";
 
 /**
@@ -64,6 +67,10 @@ export function collectScript(
 ): (uploads: CollectRequest[], now: number) => Promise<CollectResult[]> {
   const script = log.load(COLLECT_LUA);
   const { sealer } = log;
+  // The head the last call in flight guessed it would leave: a call sent while another is in
+  // flight guesses that its credits follow that one's (null: no guess to chain from).
+  let tip: SealedHead | null = null;
+  let inFlight = 0;
   return async (uploads, now) => {
     if (uploads.length === 0) return [];
     const args = log.args(now);
@@ -92,9 +99,10 @@ export function collectScript(
         return canonicalJson(event.data);
       });
     });
-    // The guess: every credit appended, in order, right after the head the sealer last saw.
+    // The guess: every credit appended, in order, right after the head the sealer last saw
+    // (or, while another call is in flight, right after the credits that call guessed).
     const at = new Date(now).toISOString();
-    const known = sealer.known;
+    const known = inFlight > 0 && tip !== null && tip.seq > sealer.known.seq ? tip : sealer.known;
     const guessed = data.flat().map((json, k) =>
       canonicalEventText(known.seq + 1 + k, "FormIdCollected", at, json)
     );
@@ -104,7 +112,17 @@ export function collectScript(
       const prev = known.seq === 0 ? "" : known.hash;
       args.splice(guessAt, 5, from, prev, guess.hashes, guess.last, String(sealer.chainChunk));
     }
-    const reply = await log.exec<(number | string)[]>(script, args);
+    tip = { seq: known.seq + guessed.length, hash: guess.last };
+    inFlight++;
+    let reply: (number | string)[];
+    try {
+      reply = await log.exec<(number | string)[]>(script, args);
+    } catch (err) {
+      tip = null; // the calls chained after this one guess wrong: the next ones start afresh
+      throw err;
+    } finally {
+      inFlight--;
+    }
     // Each upload's limit decisions, then a code per credit of each upload not over a limit.
     let i = 3;
     const decisions = uploads.map(({ limits }) =>
@@ -117,6 +135,7 @@ export function collectScript(
     if (sealedInCall > 0) {
       sealer.noteSealed({ seq: sealedInCall, hash: guess.last });
     } else {
+      tip = null;
       // The guess failed: seal the new events from the head the script saw, no read back.
       const appended: { seq: number; canonical: string }[] = [];
       codes.forEach((seqs, u) =>

@@ -196,3 +196,37 @@ Deno.test("collect: two instances collecting in parallel keep the chain valid", 
     await Promise.all(stores.map((store) => store.close()));
   }
 });
+
+Deno.test("collect: a call sent while another is in flight chains its guess from that one's", async () => {
+  const { prefix, open, raw } = setup("chained", { chainChunk: 4 });
+  const store = open();
+  try {
+    await store.collect("w", [credit("w0")], T0); // loads the script, learns the head
+    // Two calls in flight at once (the ledger's coalescer sends two): both seal in-call.
+    const [both] = await commandsOf(() =>
+      Promise.all([
+        store.collect("a", [credit("a0"), credit("a1"), credit("a2")], T0 + 1),
+        store.collect("b", [credit("b0"), credit("b1")], T0 + 1),
+      ])
+    );
+    assert.equal(both, 2, "two collect calls, no seal round trip");
+    assert.deepEqual(await headOf(raw, prefix), { seq: 6, sealed: 6 });
+    await assertVerified(store, raw, prefix);
+
+    // The first guess fails (a duplicate): the call chained after it fails too, and both seal
+    // after; the next call alone guesses right again.
+    const [failed, results] = await commandsOf(() =>
+      Promise.all([
+        store.collect("a", [credit("a0"), credit("a3")], T0 + 2),
+        store.collect("c", [credit("c0")], T0 + 2),
+      ])
+    );
+    assert.deepEqual(results.map((r) => r.accepted), [["a3"], ["c0"]]);
+    assert.ok(failed >= 3, `two collects and their seals: ${failed} commands`);
+    await assertVerified(store, raw, prefix);
+    assert.equal((await commandsOf(() => store.collect("d", [credit("d0")], T0 + 3)))[0], 1);
+    await assertVerified(store, raw, prefix);
+  } finally {
+    await store.close();
+  }
+});
