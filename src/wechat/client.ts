@@ -198,12 +198,15 @@ function result(errcode: number, errmsg: string): Omit<SendResult, "calls"> {
 
 /** A post that failed: not sent (nothing reached WeChat), timed out or broken (maybe delivered). */
 function networkFailure(err: unknown): Omit<SendResult, "calls"> {
+  const maybeSent = "connection failed after the request may have been sent";
+  // The cause goes into errmsg (and so into the log) to tell failures apart: a PostError's
+  // message never holds the URL (nor its access token); any other error is named, not quoted.
   if (!(err instanceof PostError)) {
-    return result(LOCAL.NETWORK, "connection failed after the request may have been sent");
+    return result(LOCAL.NETWORK, `${maybeSent} (${err instanceof Error ? err.name : "error"})`);
   }
   if (err.kind === "timeout") return result(LOCAL.TIMEOUT, "no answer within the timeout");
   if (!err.sent) return result(LOCAL.REFUSED, err.message); // nothing reached WeChat
-  return result(LOCAL.NETWORK, "connection failed after the request may have been sent");
+  return result(LOCAL.NETWORK, `${maybeSent} (${err.message})`);
 }
 
 function failure(err: unknown, calls: number): SendResult {

@@ -64,6 +64,32 @@ for (const httpClient of ["pool", "fetch"] as const) {
       assert.equal(refused.class, "transient");
       assert.doesNotMatch(refused.errmsg, /access_token|127\.0\.0\.1/);
       await deadClient.close();
+
+      // A server that reads the request and hangs up: maybe delivered, and errmsg says why.
+      const rude = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      (async () => {
+        for await (const conn of rude) {
+          await conn.read(new Uint8Array(65_536)).catch(() => null);
+          conn.close();
+        }
+      })();
+      const rudeClient = new WeChatClient(tokens(sim.url), {
+        apiBase: `http://127.0.0.1:${rude.addr.port}`,
+        timeoutMs: 1_000,
+        concurrency: 2,
+        httpClient,
+      });
+      const broken = await rudeClient.sendSubscribe(MESSAGE);
+      assert.equal(broken.errcode, LOCAL.NETWORK, JSON.stringify(broken));
+      assert.equal(broken.class, "unknown");
+      assert.match(
+        broken.errmsg,
+        /^connection failed after the request may have been sent \(.+\)$/,
+      );
+      if (httpClient === "pool") assert.match(broken.errmsg, /closed before the answer/);
+      assert.doesNotMatch(broken.errmsg, /access_token|127\.0\.0\.1/);
+      await rudeClient.close();
+      rude.close();
     } finally {
       await client.close();
       await sim.close();
