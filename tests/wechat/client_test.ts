@@ -9,6 +9,7 @@ import { WeChatClient } from "../../src/wechat/client.ts";
 import { LOCAL } from "../../src/wechat/errcodes.ts";
 import { AccessTokens } from "../../src/wechat/token.ts";
 import { startWeChatSim } from "../../tools/wechat_sim.ts";
+import { rawServer } from "../helpers/raw_server.ts";
 import { freePort } from "../helpers/redis_server.ts";
 import { simControl } from "../helpers/sim_control.ts";
 import { simTokenSettings } from "../helpers/token_settings.ts";
@@ -66,15 +67,9 @@ for (const httpClient of ["pool", "fetch"] as const) {
       await deadClient.close();
 
       // A server that reads the request and hangs up: maybe delivered, and errmsg says why.
-      const rude = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      (async () => {
-        for await (const conn of rude) {
-          await conn.read(new Uint8Array(65_536)).catch(() => null);
-          conn.close();
-        }
-      })();
+      const rude = rawServer((conn) => Promise.resolve(conn.close()));
       const rudeClient = new WeChatClient(tokens(sim.url), {
-        apiBase: `http://127.0.0.1:${rude.addr.port}`,
+        apiBase: rude.url,
         timeoutMs: 1_000,
         concurrency: 2,
         httpClient,
@@ -89,7 +84,7 @@ for (const httpClient of ["pool", "fetch"] as const) {
       if (httpClient === "pool") assert.match(broken.errmsg, /closed before the answer/);
       assert.doesNotMatch(broken.errmsg, /access_token|127\.0\.0\.1/);
       await rudeClient.close();
-      rude.close();
+      await rude.close();
     } finally {
       await client.close();
       await sim.close();
